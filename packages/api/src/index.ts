@@ -1,1 +1,18 @@
-export {};
+export { appRouter, createCaller } from './root';
+export type { AppRouter, RouterInputs, RouterOutputs } from './root';
+export { createContext } from './context';
+export type {
+  ApiDeps,
+  ApiLogger,
+  ApiMetrics,
+  Context,
+  CookieJar,
+  CookieName,
+  LoginLimiter,
+  RequestInfo,
+  SessionUser,
+} from './context';
+export { createCallerFactory, publicProcedure, protectedProcedure, router } from './trpc';
+export type { FieldErrors } from './trpc';
+export { TRPC_CODE_OF, MESSAGE_OF } from './errors';
+export type { Availability, Book, HistoryEntry, KeysSource, Loan, Me } from './types';

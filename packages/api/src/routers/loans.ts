@@ -1,0 +1,102 @@
+import type { ActiveLoan, ArchiveClient, S3Keys } from '@lending/accounts';
+import { AppError } from '@lending/accounts';
+import type { Context, SessionUser } from '../context';
+import { borrowInput, historyInput, identifierInput } from '../schemas';
+import { requireS3Keys } from '../session';
+import { protectedProcedure, router } from '../trpc';
+import type { HistoryEntry, Loan } from '../types';
+
+function toLoan(loan: ActiveLoan): Loan {
+  return {
+    identifier: loan.identifier,
+    title: loan.title,
+    type: loan.type,
+    borrowedAt: loan.created,
+    dueAt: loan.until,
+  };
+}
+
+/**
+ * Runs one loans-API call with the patron's keys. Keys archive.org refuses are dropped from the
+ * cookie, so the next request falls back or asks the patron to log in again.
+ */
+async function withKeys<T>(
+  ctx: Context & { session: SessionUser },
+  call: (archive: ArchiveClient, keys: S3Keys) => Promise<T>,
+): Promise<T> {
+  const keys = await requireS3Keys(ctx, ctx.session);
+  try {
+    return await call(ctx.deps.archive, keys);
+  } catch (error) {
+    if (error instanceof AppError && error.code === 'invalid_s3keys') {
+      ctx.req.cookies.clear('s3');
+      ctx.req.log.warn(
+        { username: ctx.session.username },
+        'archive.org refused the patron keys; s3 cookie cleared',
+      );
+    }
+    throw error;
+  }
+}
+
+export const loansRouter = router({
+  list: protectedProcedure.query(async ({ ctx }): Promise<Loan[]> => {
+    const loans = await withKeys(ctx, (archive, keys) => archive.userLoans(keys));
+    return loans.map(toLoan);
+  }),
+
+  borrow: protectedProcedure
+    .input(borrowInput)
+    .mutation(async ({ ctx, input }): Promise<{ ok: true; loan: Loan | null }> => {
+      const action = input.action === 'browse' ? 'browse_book' : 'borrow_book';
+      const loans = await withKeys(ctx, async (archive, keys) => {
+        await archive.loan(keys, input.identifier, action);
+        return archive.userLoans(keys);
+      });
+      ctx.req.log.info({ username: ctx.session.username, identifier: input.identifier, action }, 'loan');
+      const loan = loans.find((candidate) => candidate.identifier === input.identifier);
+      return { ok: true, loan: loan ? toLoan(loan) : null };
+    }),
+
+  return: protectedProcedure
+    .input(identifierInput)
+    .mutation(async ({ ctx, input }): Promise<{ ok: true }> => {
+      await withKeys(ctx, (archive, keys) => archive.loan(keys, input.identifier, 'return_loan'));
+      ctx.req.log.info({ username: ctx.session.username, identifier: input.identifier }, 'loan returned');
+      return { ok: true };
+    }),
+
+  joinWaitlist: protectedProcedure
+    .input(identifierInput)
+    .mutation(async ({ ctx, input }): Promise<{ ok: true }> => {
+      await withKeys(ctx, (archive, keys) => archive.loan(keys, input.identifier, 'join_waitlist'));
+      return { ok: true };
+    }),
+
+  leaveWaitlist: protectedProcedure
+    .input(identifierInput)
+    .mutation(async ({ ctx, input }): Promise<{ ok: true }> => {
+      await withKeys(ctx, (archive, keys) => archive.loan(keys, input.identifier, 'leave_waitlist'));
+      return { ok: true };
+    }),
+
+  history: protectedProcedure
+    .input(historyInput)
+    .query(async ({ ctx, input }): Promise<{ items: HistoryEntry[]; hasMore: boolean }> => {
+      const limit = input?.limit ?? 20;
+      const offset = input?.offset ?? 0;
+      // One more than asked tells whether another page exists.
+      const items = await withKeys(ctx, (archive, keys) =>
+        archive.history(keys, { limit: limit + 1, offset }),
+      );
+      return {
+        items: items.slice(0, limit).map((item) => ({
+          identifier: item.identifier,
+          title: item.title,
+          action: item.action,
+          at: item.updatedate,
+        })),
+        hasMore: items.length > limit,
+      };
+    }),
+});
