@@ -75,6 +75,8 @@ const DATABASE_DOWN_CODES = new Set([
 /** Errors that mean "the database is down or busy" rather than "our code is wrong": answered with 503. */
 export function isDatabaseUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
+  // The host's store guard (apps/server) raises this once a failed call is followed by a failed ping.
+  if (error.name === 'DatabaseUnavailableError') return true;
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string') {
     if (DATABASE_DOWN_CODES.has(code) || code.startsWith('08') || code.startsWith('SQLITE_IOERR'))
