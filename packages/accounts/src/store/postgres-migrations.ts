@@ -1,0 +1,28 @@
+// PostgreSQL schema, as versioned migrations. Append new versions; never edit an applied one.
+// `{{accounts}}` is replaced by the (schema-qualified, quoted) table name.
+import type { Migration } from './sqlite-migrations';
+
+export const POSTGRES_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'accounts',
+    // The whole record (unknown fields and legacy s3Keys included) lives in `data`. The other columns are
+    // derived lookup keys; s3Keys is deliberately in no column and no index (Open Library's store_index kept
+    // a plaintext copy of every field). COLLATE "C": byte order, the same key order as SQLite, and faster
+    // b-trees. fillfactor 90 leaves room on each page for HOT updates (lastLogin, the purge) that do not
+    // touch any index.
+    sql: `
+      CREATE TABLE {{accounts}} (
+        username    text COLLATE "C" NOT NULL,
+        email_lower text COLLATE "C" NOT NULL,
+        itemname    text COLLATE "C",
+        revision    integer NOT NULL,
+        data        jsonb NOT NULL,
+        CONSTRAINT accounts_pkey PRIMARY KEY (username),
+        CONSTRAINT accounts_email_lower_key UNIQUE (email_lower),
+        CONSTRAINT accounts_itemname_key UNIQUE (itemname),
+        CONSTRAINT accounts_data_is_object CHECK (jsonb_typeof(data) = 'object')
+      ) WITH (fillfactor = 90);
+    `,
+  },
+];

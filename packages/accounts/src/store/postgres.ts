@@ -1,0 +1,342 @@
+import pg from 'pg';
+import { AccountExistsError, AccountNotFoundError, RevisionConflictError } from '../errors';
+import type {
+  Account,
+  AccountChanges,
+  AccountStore,
+  NewAccount,
+  PurgeBatchOptions,
+  PurgeBatchResult,
+  S3Keys,
+  ScanOptions,
+} from '../types';
+import { sanitizePostgresError } from './database-error';
+import { POSTGRES_MIGRATIONS } from './postgres-migrations';
+import {
+  LIMITS,
+  checkChanges,
+  checkCursor,
+  checkLimit,
+  checkRevision,
+  checkS3Keys,
+  checkUsername,
+  emailKey,
+  lookupKey,
+  newAccountDocument,
+  toAccount,
+} from './records';
+
+export interface PostgresStoreOptions {
+  /** A libpq-style URL as pg accepts it (no `schema` parameter). */
+  connectionString: string;
+  /** Schema holding the tables; created when missing. Absent: the connection's search_path decides. */
+  schema?: string | undefined;
+  /** Pool size (default 10). */
+  max?: number;
+}
+
+interface Row {
+  username: string;
+  revision: number;
+  data: unknown;
+}
+
+const UNIQUE_FIELDS: Record<string, 'username' | 'email' | 'itemname'> = {
+  accounts_pkey: 'username',
+  accounts_email_lower_key: 'email',
+  accounts_itemname_key: 'itemname',
+};
+
+function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+function passwordOf(connectionString: string): string | undefined {
+  try {
+    const password = decodeURIComponent(new URL(connectionString).password);
+    return password || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** PostgreSQL adapter: a pg Pool, one jsonb document per account. */
+export class PostgresAccountStore implements AccountStore {
+  readonly kind = 'postgres' as const;
+  private closed = false;
+  private readonly sql;
+
+  private constructor(
+    private readonly pool: pg.Pool,
+    private readonly secrets: { password: string | undefined; schema: string | undefined },
+    private readonly table: string,
+  ) {
+    const t = table;
+    const select = `SELECT username, revision, data FROM ${t}`;
+    this.sql = {
+      byUsername: `${select} WHERE username = $1`,
+      byEmail: `${select} WHERE email_lower = $1`,
+      byItemname: `${select} WHERE itemname = $1`,
+      insert: `INSERT INTO ${t} (username, email_lower, itemname, revision, data) VALUES ($1, $2, $3, 1, $4::jsonb)`,
+      // The merge happens in the database, in the same statement as the revision check: `||` replaces
+      // top-level fields and keeps the others (unknown fields survive), `- text[]` removes fields.
+      update: `UPDATE ${t}
+        SET data = (data || $3::jsonb) - $4::text[],
+            revision = revision + 1,
+            email_lower = coalesce($5::text, email_lower),
+            itemname = CASE WHEN $6::boolean THEN $7::text ELSE itemname END
+        WHERE username = $1 AND revision = $2
+        RETURNING username, revision, data`,
+      revisionOf: `SELECT revision FROM ${t} WHERE username = $1`,
+      scan: `${select} WHERE username > $1 ORDER BY username LIMIT $2`,
+      removeKeys: `UPDATE ${t} SET data = data - 's3Keys', revision = revision + 1
+        WHERE username = $1 AND data ? 's3Keys'`,
+      saveKeys: `UPDATE ${t} SET data = jsonb_set(data, '{s3Keys}', $2::jsonb), revision = revision + 1
+        WHERE username = $1`,
+      // One statement per batch. The batch is the next $2 usernames after $1; the UPDATE then edits, inside
+      // PostgreSQL, only the rows of that key range that hold keys. Under READ COMMITTED a row that another
+      // transaction changed meanwhile is re-checked and edited in its newest version (no lost write), and that
+      // writer's own revision check sees our bump.
+      purgeBatch: `WITH batch AS (
+          SELECT username FROM ${t} WHERE username > $1 ORDER BY username LIMIT $2
+        ), bounds AS (
+          SELECT count(*)::int AS scanned, max(username) AS last FROM batch
+        ), purged AS (
+          UPDATE ${t} SET data = data - 's3Keys', revision = revision + 1
+          WHERE username > $1 AND username <= (SELECT last FROM bounds) AND data ? 's3Keys'
+          RETURNING username
+        )
+        SELECT bounds.scanned, bounds.last,
+          coalesce((SELECT array_agg(username ORDER BY username) FROM purged), '{}'::text[]) AS purged
+        FROM bounds`,
+      dryRunBatch: `WITH batch AS (
+          SELECT username, data ? 's3Keys' AS has_keys FROM ${t} WHERE username > $1 ORDER BY username LIMIT $2
+        )
+        SELECT count(*)::int AS scanned, max(username) AS last,
+          coalesce(array_agg(username ORDER BY username) FILTER (WHERE has_keys), '{}'::text[]) AS with_keys
+        FROM batch`,
+    };
+  }
+
+  static async open(options: PostgresStoreOptions): Promise<PostgresAccountStore> {
+    const secrets = { password: passwordOf(options.connectionString), schema: options.schema };
+    const pool = new pg.Pool({
+      connectionString: options.connectionString,
+      max: options.max ?? 10,
+      connectionTimeoutMillis: 10_000,
+      application_name: 'lending-accounts',
+    });
+    // An idle client losing its connection must not crash the process; the next query reports the failure.
+    pool.on('error', () => undefined);
+    const prefix = options.schema ? `${quoteIdent(options.schema)}.` : '';
+    const store = new PostgresAccountStore(pool, secrets, `${prefix}accounts`);
+    try {
+      await store.migrate(prefix);
+      return store;
+    } catch (error) {
+      await pool.end().catch(() => undefined);
+      throw sanitizePostgresError(error, 'open', secrets);
+    }
+  }
+
+  private async migrate(prefix: string): Promise<void> {
+    const schema = this.secrets.schema;
+    const migrationsTable = `${prefix}schema_migrations`;
+    const client = await this.pool.connect();
+    try {
+      for (;;) {
+        await client.query('BEGIN');
+        try {
+          // One migrating process at a time per schema; the lock is released at COMMIT/ROLLBACK.
+          await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
+            `lending.accounts:${schema ?? ''}`,
+          ]);
+          // Check before creating: CREATE ... IF NOT EXISTS needs the CREATE privilege even when nothing is made.
+          if (schema) {
+            const found = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
+            if (found.rowCount === 0) await client.query(`CREATE SCHEMA ${quoteIdent(schema)}`);
+          }
+          const exists = await client.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [
+            migrationsTable,
+          ]);
+          if (exists.rows[0]?.t == null) {
+            await client.query(`CREATE TABLE ${migrationsTable} (
+              version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+          }
+          const current = await client.query<{ version: number }>(
+            `SELECT coalesce(max(version), 0)::int AS version FROM ${migrationsTable}`,
+          );
+          const version = current.rows[0]?.version ?? 0;
+          const next = POSTGRES_MIGRATIONS.find((m) => m.version > version);
+          if (!next) {
+            await client.query('COMMIT');
+            return;
+          }
+          await client.query(next.sql.replaceAll('{{accounts}}', this.table));
+          await client.query(`INSERT INTO ${migrationsTable} (version, name) VALUES ($1, $2)`, [
+            next.version,
+            next.name,
+          ]);
+          await client.query('COMMIT');
+        } catch (error) {
+          await client.query('ROLLBACK').catch(() => undefined);
+          throw error;
+        }
+      }
+    } finally {
+      client.release();
+    }
+  }
+
+  private async query<R extends pg.QueryResultRow>(
+    operation: string,
+    text: string,
+    values: unknown[],
+  ): Promise<pg.QueryResult<R>> {
+    try {
+      return await this.pool.query<R>(text, values);
+    } catch (error) {
+      throw sanitizePostgresError(error, operation, this.secrets);
+    }
+  }
+
+  private async getOne(operation: string, text: string, key: string | null): Promise<Account | null> {
+    if (key === null) return null;
+    const { rows } = await this.query<Row>(operation, text, [key]);
+    const row = rows[0];
+    return row ? toAccount(row.username, row.revision, row.data) : null;
+  }
+
+  getByUsername(username: string): Promise<Account | null> {
+    return this.getOne('getByUsername', this.sql.byUsername, lookupKey(username, LIMITS.username));
+  }
+
+  getByEmail(email: string): Promise<Account | null> {
+    const key = lookupKey(email, LIMITS.email);
+    return this.getOne('getByEmail', this.sql.byEmail, key === null ? null : emailKey(key));
+  }
+
+  getByItemname(itemname: string): Promise<Account | null> {
+    return this.getOne('getByItemname', this.sql.byItemname, lookupKey(itemname, LIMITS.itemname));
+  }
+
+  async create(account: NewAccount): Promise<Account> {
+    const doc = newAccountDocument(account);
+    try {
+      await this.pool.query(this.sql.insert, [
+        doc.username,
+        emailKey(doc.email),
+        doc.itemname,
+        JSON.stringify(doc),
+      ]);
+    } catch (error) {
+      const field = uniqueViolation(error);
+      if (field) throw new AccountExistsError(field);
+      throw sanitizePostgresError(error, 'create', this.secrets);
+    }
+    return toAccount(doc.username, 1, doc);
+  }
+
+  async update(username: string, expectedRevision: number, changes: AccountChanges): Promise<Account> {
+    const name = checkUsername(username);
+    const expected = checkRevision(expectedRevision);
+    const checked = checkChanges(name, changes);
+    let result: pg.QueryResult<Row>;
+    try {
+      result = await this.pool.query<Row>(this.sql.update, [
+        name,
+        expected,
+        JSON.stringify(checked.set),
+        checked.remove,
+        checked.emailLower ?? null,
+        checked.itemname !== undefined,
+        checked.itemname?.value ?? null,
+      ]);
+    } catch (error) {
+      const field = uniqueViolation(error);
+      if (field) throw new AccountExistsError(field);
+      throw sanitizePostgresError(error, 'update', this.secrets);
+    }
+    const row = result.rows[0];
+    if (row) return toAccount(row.username, row.revision, row.data);
+    const current = await this.query<{ revision: number }>('update', this.sql.revisionOf, [name]);
+    if (current.rowCount === 0) throw new AccountNotFoundError(name);
+    throw new RevisionConflictError(name);
+  }
+
+  async scan(options: ScanOptions): Promise<Account[]> {
+    const after = checkCursor(options.after);
+    const limit = checkLimit(options.limit);
+    if (limit === 0) return [];
+    // Usernames are never empty, so '' sorts before every one of them.
+    const { rows } = await this.query<Row>('scan', this.sql.scan, [after ?? '', limit]);
+    return rows.map((row) => toAccount(row.username, row.revision, row.data));
+  }
+
+  async removeS3Keys(username: string): Promise<boolean> {
+    const key = lookupKey(username, LIMITS.username);
+    if (key === null) return false;
+    const result = await this.query('removeS3Keys', this.sql.removeKeys, [key]);
+    return (result.rowCount ?? 0) > 0;
+  }
+
+  async purgeS3KeysBatch(options: PurgeBatchOptions): Promise<PurgeBatchResult> {
+    const after = checkCursor(options.after) ?? '';
+    const limit = checkLimit(options.limit);
+    if (typeof options.dryRun !== 'boolean') throw new TypeError('dryRun must be a boolean');
+    if (limit === 0) return { scanned: 0, last: null, withKeys: [], purged: [], failed: [] };
+    if (options.dryRun) {
+      const { rows } = await this.query<{ scanned: number; last: string | null; with_keys: string[] }>(
+        'purgeS3KeysBatch',
+        this.sql.dryRunBatch,
+        [after, limit],
+      );
+      const row = rows[0];
+      if (!row || row.scanned === 0) return { scanned: 0, last: null, withKeys: [], purged: [], failed: [] };
+      return { scanned: row.scanned, last: row.last, withKeys: row.with_keys, purged: [], failed: [] };
+    }
+    // jsonb cannot be malformed, so a batch fails only as a whole (connection, timeout): that is thrown.
+    const { rows } = await this.query<{ scanned: number; last: string | null; purged: string[] }>(
+      'purgeS3KeysBatch',
+      this.sql.purgeBatch,
+      [after, limit],
+    );
+    const row = rows[0];
+    if (!row || row.scanned === 0) return { scanned: 0, last: null, withKeys: [], purged: [], failed: [] };
+    return { scanned: row.scanned, last: row.last, withKeys: row.purged, purged: row.purged, failed: [] };
+  }
+
+  async saveS3Keys(username: string, keys: S3Keys): Promise<void> {
+    const name = checkUsername(username);
+    const { access, secret } = checkS3Keys(keys);
+    const result = await this.query('saveS3Keys', this.sql.saveKeys, [
+      name,
+      JSON.stringify({ access, secret }),
+    ]);
+    if (result.rowCount === 0) throw new AccountNotFoundError(name);
+  }
+
+  async compact(): Promise<void> {
+    // Plain VACUUM only marks dead row versions (those that held the keys) as free space; their bytes stay in
+    // the page until overwritten. VACUUM FULL writes the table into new files and drops the old ones, so no
+    // removed key remains in the table's files. It holds an exclusive lock while it copies (seconds for a
+    // million small rows), which is acceptable for the one-off run after a purge. Old row images may still
+    // sit in WAL segments until PostgreSQL recycles them.
+    await this.query('compact', `VACUUM (FULL, ANALYZE) ${this.table}`, []);
+  }
+
+  async ping(): Promise<void> {
+    await this.query('ping', 'SELECT 1', []);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
+}
+
+function uniqueViolation(error: unknown): 'username' | 'email' | 'itemname' | null {
+  if (!(error instanceof pg.DatabaseError) || error.code !== '23505') return null;
+  return UNIQUE_FIELDS[error.constraint ?? ''] ?? null;
+}
