@@ -1,0 +1,129 @@
+import { useMutation } from '@tanstack/react-query';
+import { useRef, useState, type FormEvent, type Ref } from 'react';
+import { describeError } from './errors';
+import { announce } from './status';
+import { useStore } from './store';
+import { loginNoticeStore, queryClient, trpc } from './trpc';
+import { Screen } from './ui';
+
+type Field = 'email' | 'password';
+
+export function LoginScreen() {
+  const notice = useStore(loginNoticeStore);
+  const emailRef = useRef<HTMLInputElement>(null);
+  const passwordRef = useRef<HTMLInputElement>(null);
+  const [fieldErrors, setFieldErrors] = useState<Partial<Record<Field, string>>>({});
+  const [formError, setFormError] = useState<string | null>(null);
+
+  const login = useMutation(
+    trpc.auth.login.mutationOptions({
+      onSuccess: (me) => {
+        loginNoticeStore.set(null);
+        queryClient.setQueryData(trpc.account.me.queryKey(), me);
+        announce(`Welcome, ${me.displayName}.`, 'success');
+      },
+      onError: (error) => {
+        const problem = describeError(error);
+        const fields: Partial<Record<Field, string>> = {};
+        if (problem.fieldErrors.email?.[0]) fields.email = problem.fieldErrors.email[0];
+        if (problem.fieldErrors.password?.[0]) fields.password = problem.fieldErrors.password[0];
+        if (problem.appCode === 'invalid_email') fields.email = problem.message;
+        setFieldErrors(fields);
+        const hasFields = Object.keys(fields).length > 0;
+        setFormError(problem.appCode === 'invalid_email' ? null : problem.message);
+        if (fields.email) emailRef.current?.focus();
+        else if (fields.password) passwordRef.current?.focus();
+        else if (!hasFields) announce(problem.message, 'error');
+      },
+    }),
+  );
+
+  function onSubmit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    const email = String(form.get('email') ?? '').trim();
+    const password = String(form.get('password') ?? '');
+    const missing: Partial<Record<Field, string>> = {};
+    if (!email) missing.email = 'Enter your email address.';
+    if (!password) missing.password = 'Enter your password.';
+    setFormError(null);
+    setFieldErrors(missing);
+    if (missing.email) return emailRef.current?.focus();
+    if (missing.password) return passwordRef.current?.focus();
+    login.mutate({ email, password, remember: form.get('remember') === 'on' });
+  }
+
+  return (
+    <Screen title="Log in">
+      <div className="card login">
+        {notice && <p className="notice notice-info login-notice">{notice}</p>}
+        <p className="muted">Use your archive.org email address and password.</p>
+        {formError && (
+          <p className="form-error" id="login-error">
+            {formError}
+          </p>
+        )}
+        <form onSubmit={onSubmit} noValidate aria-describedby={formError ? 'login-error' : undefined}>
+          <TextField
+            ref={emailRef}
+            name="email"
+            label="Email"
+            type="email"
+            autoComplete="username"
+            error={fieldErrors.email}
+          />
+          <TextField
+            ref={passwordRef}
+            name="password"
+            label="Password"
+            type="password"
+            autoComplete="current-password"
+            error={fieldErrors.password}
+          />
+          <div className="check">
+            <input id="login-remember" name="remember" type="checkbox" />
+            <label htmlFor="login-remember">Remember me</label>
+          </div>
+          <button type="submit" className="primary" disabled={login.isPending}>
+            {login.isPending ? 'Logging in…' : 'Log in'}
+          </button>
+        </form>
+      </div>
+    </Screen>
+  );
+}
+
+interface TextFieldProps {
+  name: Field;
+  label: string;
+  type: 'email' | 'password';
+  autoComplete: string;
+  error: string | undefined;
+  ref: Ref<HTMLInputElement>;
+}
+
+function TextField({ name, label, type, autoComplete, error, ref }: TextFieldProps) {
+  const id = `login-${name}`;
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <input
+        ref={ref}
+        id={id}
+        name={name}
+        type={type}
+        autoComplete={autoComplete}
+        required
+        aria-invalid={error ? true : undefined}
+        aria-describedby={error ? `${id}-error` : undefined}
+        spellCheck={false}
+        autoCapitalize="none"
+      />
+      {error && (
+        <p className="field-error" id={`${id}-error`}>
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}

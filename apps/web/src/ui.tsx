@@ -1,0 +1,96 @@
+import { useEffect, useRef, type ReactNode } from 'react';
+import { describeError } from './errors';
+import { clearStatus, statusStore } from './status';
+import { useStore } from './store';
+
+/** A screen: one h1, focused when the screen opens so keyboard and screen-reader users land on it. */
+export function Screen({
+  title,
+  children,
+  actions,
+}: {
+  title: string;
+  children: ReactNode;
+  actions?: ReactNode;
+}) {
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    document.title = `${title} · Lending`;
+    heading.current?.focus({ preventScroll: true });
+  }, [title]);
+  return (
+    <section className="screen" aria-labelledby="screen-title">
+      <div className="screen-head">
+        <h1 id="screen-title" ref={heading} tabIndex={-1}>
+          {title}
+        </h1>
+        {actions}
+      </div>
+      {children}
+    </section>
+  );
+}
+
+/** The page's one polite live region; it is always in the DOM so changes are announced. */
+export function StatusLine() {
+  const status = useStore(statusStore);
+  return (
+    <div className="status-slot" role="status" aria-live="polite" aria-atomic="true">
+      {status && (
+        <p key={status.id} className={`status status-${status.tone}`}>
+          <span>{status.text}</span>
+          <button type="button" className="link-button" onClick={clearStatus}>
+            Dismiss
+          </button>
+        </p>
+      )}
+    </div>
+  );
+}
+
+export function Loading({ label, rows = 4 }: { label: string; rows?: number }) {
+  return (
+    <div className="loading" aria-busy="true">
+      <p className="muted">{label}</p>
+      <ul className="skeletons" aria-hidden="true">
+        {Array.from({ length: rows }, (_, i) => (
+          <li key={i} className="skeleton" />
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+export function Waiting({ what }: { what: string }) {
+  return (
+    <div className="notice notice-offline">
+      <p>
+        <strong>You are offline.</strong> {what} will load when your connection is back.
+      </p>
+    </div>
+  );
+}
+
+export function LoadError({ error, onRetry, what }: { error: unknown; onRetry: () => void; what: string }) {
+  const problem = describeError(error);
+  return (
+    <div className="notice notice-error">
+      <p>
+        <strong>We could not load {what}.</strong> {problem.message}
+      </p>
+      <button type="button" onClick={onRetry}>
+        Try again
+      </button>
+    </div>
+  );
+}
+
+export function Empty({ children }: { children: ReactNode }) {
+  return <div className="empty">{children}</div>;
+}
+
+const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+export function formatDate(iso: string): string {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : dateTime.format(date);
+}

@@ -1,0 +1,17 @@
+import react from '@vitejs/plugin-react';
+import { defineConfig } from 'vite';
+
+// In development the SPA talks to the server through this proxy, so /trpc stays same-origin
+// (no CORS, cookies just work). `changeOrigin` stays off: the server compares Origin with Host.
+export default defineConfig({
+  plugins: [react()],
+  server: {
+    port: 5173,
+    proxy: {
+      '/trpc': { target: 'http://127.0.0.1:3000' },
+    },
+  },
+  build: {
+    target: 'es2022',
+  },
+});
