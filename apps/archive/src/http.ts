@@ -1,0 +1,28 @@
+import type { Context } from 'koa';
+import { z } from 'zod';
+
+export function reply(ctx: Context, status: number, body: Record<string, unknown>): void {
+  ctx.status = status;
+  ctx.body = body;
+}
+
+/** The parsed request body as an object, or null when it is missing or not an object. */
+export function bodyObject(ctx: Context): Record<string, unknown> | null {
+  const body = ctx.request.body;
+  if (body === undefined) return {};
+  return typeof body === 'object' && body !== null && !Array.isArray(body)
+    ? (body as Record<string, unknown>)
+    : null;
+}
+
+/** A non-negative integer given as a number (JSON) or a string of digits (form, query). */
+export const intField = z.union([
+  z.number().int().nonnegative(),
+  z
+    .string()
+    .regex(/^\d{1,9}$/)
+    .transform(Number),
+]);
+
+/** Strings of bounded length, so nothing pathological reaches the lookups. */
+export const shortString = z.string().max(1024);
