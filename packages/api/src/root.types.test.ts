@@ -1,5 +1,5 @@
 // Type-level facts: the router's inferred inputs, outputs and error data are the contract's.
-import type { inferRouterError } from '@trpc/server';
+import type { inferRouterError, TRPC_ERROR_CODE_KEY } from '@trpc/server';
 import type { AppErrorCode } from '@lending/accounts';
 import { describe, expectTypeOf, it } from 'vitest';
 import type { AppRouter, RouterInputs, RouterOutputs } from './root';
@@ -61,6 +61,6 @@ describe('AppRouter types', () => {
     type Data = inferRouterError<AppRouter>['data'];
     expectTypeOf<Data['appCode']>().toEqualTypeOf<AppErrorCode | undefined>();
     expectTypeOf<Data['fieldErrors']>().toEqualTypeOf<Record<string, string[]> | undefined>();
-    expectTypeOf<Data['code']>().toEqualTypeOf<import('@trpc/server').TRPC_ERROR_CODE_KEY>();
+    expectTypeOf<Data['code']>().toEqualTypeOf<TRPC_ERROR_CODE_KEY>();
   });
 });

@@ -37,7 +37,7 @@ const t = initTRPC.context<Context>().create({
         ...shape.data,
         ...(appCode === undefined ? {} : { appCode }),
         ...(fieldErrors === undefined ? {} : { fieldErrors }),
-      } as typeof shape.data & { appCode?: AppErrorCode; fieldErrors?: FieldErrors },
+      },
     };
   },
 });

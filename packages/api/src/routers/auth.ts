@@ -1,5 +1,5 @@
 import { auditAccounts } from '@lending/accounts';
-import type { Account, AppErrorCode, S3Keys } from '@lending/accounts';
+import type { Account, S3Keys } from '@lending/accounts';
 import type { Context } from '../context';
 import { appError } from '../errors';
 import { loginInput, loginWithKeysInput } from '../schemas';
@@ -35,7 +35,7 @@ async function logIn(
     deps.metrics.login(result.code);
     const level = result.code === 'archive_unavailable' ? 'warn' : 'info';
     req.log[level]({ method, code: result.code, reason: result.reason }, 'login refused');
-    throw appError(result.code as AppErrorCode, { detail: result.reason });
+    throw appError(result.code, { detail: result.reason });
   }
   const { account, keys } = result;
   const session = { username: account.username, remember };

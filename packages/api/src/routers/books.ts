@@ -1,3 +1,4 @@
+import { AppError } from '@lending/accounts';
 import type { CatalogueBook, LendingStatus, S3Keys } from '@lending/accounts';
 import { booksListInput } from '../schemas';
 import { lookUpS3Keys } from '../session';
@@ -36,8 +37,21 @@ export const booksRouter = router({
     const query = input?.query?.trim().toLowerCase() ?? '';
     const catalogue = await ctx.deps.archive.searchBooks();
     const books = query === '' ? catalogue : catalogue.filter((book) => matches(book, query));
-    return Promise.all(
-      books.map(async (book) => toBook(book, await ctx.deps.archive.availability(book.identifier, keys))),
-    );
+    const statuses = (withKeys: S3Keys | undefined) =>
+      Promise.all(books.map((book) => ctx.deps.archive.availability(book.identifier, withKeys)));
+    let found: LendingStatus[];
+    try {
+      found = await statuses(keys);
+    } catch (error) {
+      // Refused patron keys must not hide the catalogue: drop them and show it as to a visitor.
+      if (!(keys && error instanceof AppError && error.code === 'invalid_s3keys')) throw error;
+      ctx.req.cookies.clear('s3');
+      ctx.req.log.warn(
+        { username: session?.username },
+        'archive.org refused the patron keys; s3 cookie cleared',
+      );
+      found = await statuses(undefined);
+    }
+    return books.map((book, index) => toBook(book, found[index] as LendingStatus));
   }),
 });
