@@ -1,0 +1,138 @@
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, REPO_ROOT, loadEnv, parseDuration } from './env';
+
+const SECRET = 'a-perfectly-long-application-secret-value';
+const demoKeys = () => Promise.resolve({ access: 'demo-access', secret: 'demo-secret' });
+const base = { NODE_ENV: 'test', APP_SECRET: SECRET };
+
+async function failure(env: Record<string, string>): Promise<ConfigError> {
+  const error = await loadEnv(env, { demoServiceKeys: demoKeys }).catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(ConfigError);
+  return error as ConfigError;
+}
+
+describe('loadEnv', () => {
+  it('has the documented defaults', async () => {
+    const config = await loadEnv(base, { demoServiceKeys: demoKeys });
+    expect(config).toMatchObject({
+      nodeEnv: 'test',
+      port: 3000,
+      host: '127.0.0.1',
+      appSecret: SECRET,
+      appSecretPrevious: [],
+      databaseUrl: 'sqlite:./data/lending.db',
+      archive: {
+        url: 'http://127.0.0.1:3001',
+        serviceAccess: 'demo-access',
+        serviceSecret: 'demo-secret',
+        timeoutMs: 5000,
+      },
+      sessionTtl: 86400,
+      s3CookieFormat: 'lending',
+      trustProxy: false,
+      logLevel: 'info',
+      webDist: path.join(REPO_ROOT, 'apps/web/dist'),
+    });
+  });
+
+  it('uses the stand-in service keys by default outside production', async () => {
+    const { DEMO_SERVICE_KEYS } = await import('@lending/archive');
+    const config = await loadEnv(base);
+    expect(config.archive.serviceAccess).toBe(DEMO_SERVICE_KEYS.access);
+  });
+
+  it('parses every variable', async () => {
+    const config = await loadEnv(
+      {
+        ...base,
+        PORT: '8080',
+        HOST: '0.0.0.0',
+        APP_SECRET_PREVIOUS: ' old-one , ,old-two ',
+        DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test',
+        ARCHIVE_URL: 'https://archive.org/',
+        ARCHIVE_SERVICE_ACCESS: 'acc',
+        ARCHIVE_SERVICE_SECRET: 'sec',
+        ARCHIVE_TIMEOUT_MS: '1500',
+        SESSION_TTL: '30m',
+        S3_COOKIE_FORMAT: 'openlibrary',
+        TRUST_PROXY: 'yes',
+        LOG_LEVEL: 'warn',
+        WEB_DIST: '/srv/web',
+      },
+      { demoServiceKeys: demoKeys },
+    );
+    expect(config).toMatchObject({
+      port: 8080,
+      host: '0.0.0.0',
+      appSecretPrevious: ['old-one', 'old-two'],
+      databaseUrl: 'postgres://postgres@127.0.0.1:5432/test',
+      archive: { url: 'https://archive.org', serviceAccess: 'acc', serviceSecret: 'sec', timeoutMs: 1500 },
+      sessionTtl: 1800,
+      s3CookieFormat: 'openlibrary',
+      trustProxy: true,
+      logLevel: 'warn',
+      webDist: '/srv/web',
+    });
+  });
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['ARCHIVE_URL', 'ftp://example.org'],
+    ['ARCHIVE_TIMEOUT_MS', '0'],
+    ['SESSION_TTL', 'forever'],
+    ['SESSION_TTL', '0'],
+    ['S3_COOKIE_FORMAT', 'python'],
+    ['TRUST_PROXY', 'maybe'],
+    ['LOG_LEVEL', 'loud'],
+    ['NODE_ENV', 'staging'],
+    ['DATABASE_URL', 'mysql://root:hunter2@db/lending'],
+  ])('stops on a bad %s naming the variable', async (name, value) => {
+    const error = await failure({ ...base, [name]: value });
+    expect(error.message).toContain(name);
+  });
+
+  it('never prints a secret value', async () => {
+    const short = 'short-secret-value';
+    const error = await failure({ ...base, APP_SECRET: short });
+    expect(error.message).toContain('APP_SECRET');
+    expect(error.message).not.toContain(short);
+    const db = await failure({ ...base, DATABASE_URL: 'mysql://root:hunter2@db/lending' });
+    expect(db.message).not.toContain('hunter2');
+  });
+
+  it('requires APP_SECRET and the service keys in production', async () => {
+    const error = await failure({ NODE_ENV: 'production' });
+    expect(error.message).toContain('APP_SECRET');
+    expect(error.message).toContain('ARCHIVE_SERVICE_ACCESS');
+    expect(error.message).toContain('ARCHIVE_SERVICE_SECRET');
+  });
+
+  it('generates a development secret once, mode 0600, and reuses it', async () => {
+    const secretFile = path.join(mkdtempSync(path.join(tmpdir(), 'lending-env-')), 'data', 'app-secret');
+    const first = await loadEnv({ NODE_ENV: 'development' }, { secretFile, demoServiceKeys: demoKeys });
+    expect(first.appSecret.length).toBeGreaterThanOrEqual(32);
+    expect(statSync(secretFile).mode & 0o777).toBe(0o600);
+    expect(readFileSync(secretFile, 'utf8').trim()).toBe(first.appSecret);
+    const second = await loadEnv({ NODE_ENV: 'development' }, { secretFile, demoServiceKeys: demoKeys });
+    expect(second.appSecret).toBe(first.appSecret);
+  });
+});
+
+describe('parseDuration', () => {
+  it.each([
+    ['86400', 86400],
+    ['90s', 90],
+    ['30m', 1800],
+    ['24h', 86400],
+    ['7d', 604800],
+    ['24x', null],
+    ['', null],
+    ['-5', null],
+  ])('%s -> %s', (input, expected) => {
+    expect(parseDuration(input)).toBe(expected);
+  });
+});
