@@ -21,8 +21,8 @@ export type InvalidTokenReason =
   | 'not_a_token' // neither a string nor bytes
   | 'bad_base64'
   | 'bad_version'
-  | 'too_short'
-  | 'bad_length' // ciphertext is not a whole number of AES blocks
+  | 'too_short' // no room for version, timestamp, IV and MAC
+  | 'bad_length' // the ciphertext is not a whole, non-zero number of AES blocks
   | 'expired'
   | 'future'
   | 'bad_mac'
@@ -45,7 +45,6 @@ export const MAX_CLOCK_SKEW = 60;
 const BLOCK = 16;
 const HEADER = 25; // version + timestamp + IV
 const MAC = 32;
-const MIN_TOKEN = HEADER + BLOCK + MAC;
 
 /** The two halves of a Fernet key, turned into key objects once. */
 export interface FernetKey {
@@ -164,8 +163,9 @@ export function decodeToken(token: unknown): Buffer {
   const data = buffer.subarray(0, expected);
 
   if (expected === 0 || data[0] !== VERSION) throw new InvalidToken('bad_version');
-  if (expected < MIN_TOKEN) throw new InvalidToken('too_short');
-  if ((expected - HEADER - MAC) % BLOCK !== 0) throw new InvalidToken('bad_length');
+  if (expected < HEADER + MAC) throw new InvalidToken('too_short');
+  const ciphertext = expected - HEADER - MAC;
+  if (ciphertext === 0 || ciphertext % BLOCK !== 0) throw new InvalidToken('bad_length');
   return data;
 }
 
