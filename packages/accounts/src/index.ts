@@ -2,3 +2,19 @@ export * from './types';
 export * from './errors';
 export * from './store/index';
 export { saveS3Keys, seedLegacyAccounts, type LegacyAccountSeed } from './legacy';
+export { ArchiveClient } from './archive-client';
+export type {
+  ArchiveClientOptions,
+  XauthnResponse,
+  XauthnValues,
+  IaAccountInfo,
+  HistoryItem,
+  ActiveLoan,
+  LendingStatus,
+  CatalogueBook,
+  LoanAction,
+} from './archive-client';
+export { auditAccounts, usernameBase } from './audit';
+export type { AuditDeps, AuditResult, Credentials } from './audit';
+export { getS3Keys } from './s3-keys';
+export type { S3KeysLookup, S3KeysSource } from './s3-keys';

@@ -1,0 +1,229 @@
+// Login: reference §4 (`audit_accounts`) step by step, with its flaws fixed. The patron's S3 keys are returned
+// to the caller (who seals them into the `s3` cookie) and never written to the store.
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import type { ArchiveClient, IaAccountInfo, XauthnValues } from './archive-client';
+import { AccountExistsError, AppError, RevisionConflictError } from './errors';
+import type { Account, AccountChanges, AccountStore, AppErrorCode, S3Keys } from './types';
+
+export type Credentials = { email: string; password: string } | { access: string; secret: string };
+
+export interface AuditDeps {
+  store: AccountStore;
+  archive: ArchiveClient;
+  now?: () => Date;
+}
+
+export type AuditResult =
+  | { ok: true; account: Account; keys: S3Keys | null; created: boolean; iaScreenname: string | null }
+  | { ok: false; code: AppErrorCode; reason: string };
+
+/** Tries at creating an account under a fresh username (Open Library's `retries=5`). */
+const CREATE_ATTEMPTS = 5;
+/** Re-reads after a concurrent write before giving up on updating the record. */
+const UPDATE_ATTEMPTS = 5;
+
+const LONE_SURROGATE = /\p{Cs}/u;
+const storable = (value: string) => !value.includes('\0') && !LONE_SURROGATE.test(value);
+
+const emailSchema = z
+  .string()
+  .trim()
+  .max(254)
+  .pipe(z.email())
+  .transform((email) => email.toLowerCase());
+const passwordSchema = z.string().min(1).max(1024).refine(storable);
+const keySchema = z.object({
+  access: z.string().regex(/^[\x21-\x39\x3b-\x7e]{1,256}$/),
+  secret: z.string().regex(/^[\x21-\x7e]{1,256}$/),
+});
+
+type ValidCredentials = { kind: 'password'; email: string; password: string } | { kind: 's3'; keys: S3Keys };
+type Refusal = { ok: false; code: AppErrorCode; reason: string };
+
+const refuse = (code: AppErrorCode, reason: string): Refusal => ({ ok: false, code, reason });
+
+/** Input validation (§4 step 1: `validate_email`), one clean code per kind of bad input. */
+function validate(input: unknown): ValidCredentials | Refusal {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    return refuse('invalid_credentials', 'malformed_input');
+  }
+  const fields = input as Record<string, unknown>;
+  // The S3 path runs when both keys are given (as in the original).
+  if (fields.access !== undefined && fields.secret !== undefined) {
+    const keys = keySchema.safeParse({ access: fields.access, secret: fields.secret });
+    return keys.success ? { kind: 's3', keys: keys.data } : refuse('invalid_s3keys', 'malformed_s3keys');
+  }
+  const email = emailSchema.safeParse(fields.email);
+  if (!email.success) return refuse('invalid_email', 'malformed_email');
+  const password = passwordSchema.safeParse(fields.password);
+  if (!password.success) return refuse('invalid_credentials', 'malformed_password');
+  return { kind: 'password', email: email.data, password: password.data };
+}
+
+/** §4 steps 2–3: authenticate's failure reasons, mapped to our codes; the precise reason is kept for logs. */
+function refusalFor(reason: string): Refusal {
+  const clean = /^[a-z_]{1,64}$/.test(reason) ? reason : 'unrecognised_reason';
+  switch (clean) {
+    case 'account_locked':
+    case 'account_blocked':
+      return refuse('account_locked', clean);
+    case 'account_not_verified':
+    case 'ia_account_not_verified':
+      return refuse('ia_account_not_verified', clean);
+    case 'account_not_found':
+    case 'account_bad_password':
+    case 'account_incorrect_password':
+      // One code for both: the caller must not learn which emails have accounts.
+      return refuse('invalid_credentials', clean);
+    default:
+      return refuse('invalid_credentials', `authenticate_failed:${clean}`);
+  }
+}
+
+/** "@name" for archive.org's itemname, whichever way it came. */
+function linkOf(itemname: string): string {
+  return itemname.startsWith('@') ? itemname : `@${itemname}`;
+}
+
+/** A username from the screenname, else the itemname: lower-case letters, digits, '_' and '-'. */
+export function usernameBase(screenname: string | null, itemname: string): string {
+  const slug = (value: string) =>
+    value
+      .normalize('NFKD')
+      .toLowerCase()
+      .replace(/[^a-z0-9_-]+/g, '_')
+      .replace(/^[_-]+|[_-]+$/g, '')
+      .replace(/_+/g, '_')
+      .slice(0, 40);
+  const fromScreenname = screenname ? slug(screenname) : '';
+  if (fromScreenname.length >= 3) return fromScreenname;
+  const fromItemname = slug(itemname.replace(/^@/, ''));
+  return fromItemname.length >= 3 ? fromItemname : `reader_${fromItemname || 'x'}`.slice(0, 40);
+}
+
+async function createAccount(
+  store: AccountStore,
+  ia: IaAccountInfo,
+  email: string,
+  now: Date,
+): Promise<{ account: Account } | { lost: 'email' | 'itemname' } | Refusal> {
+  const base = usernameBase(ia.screenname, ia.itemname);
+  for (let attempt = 0; attempt < CREATE_ATTEMPTS; attempt++) {
+    const username = attempt === 0 ? base : `${base}_${randomBytes(3).toString('hex')}`;
+    try {
+      const account = await store.create({
+        username,
+        email,
+        displayName: ia.screenname || username,
+        status: 'active',
+        itemname: linkOf(ia.itemname),
+        createdOn: now.toISOString(),
+        lastLogin: now.toISOString(),
+      });
+      return { account };
+    } catch (error) {
+      if (!(error instanceof AccountExistsError)) throw error;
+      // Email or itemname taken: another login of the same patron created the account meanwhile.
+      if (error.field !== 'username') return { lost: error.field };
+    }
+  }
+  return refuse('max_retries_exceeded', 'username_retries_exhausted');
+}
+
+/** §4 step 4: by link (itemname) first, then by email. */
+async function findAccount(store: AccountStore, itemname: string, email: string): Promise<Account | null> {
+  return (await store.getByItemname(itemname)) ?? (await store.getByEmail(email));
+}
+
+/**
+ * Logs a patron in against archive.org and finds, links or creates their account (reference §4).
+ * Never throws for bad input or an archive.org outage (those are `{ ok: false }`); throws ArchiveConfigError
+ * when archive.org refuses our service keys, and database errors as they come.
+ */
+export async function auditAccounts(deps: AuditDeps, credentials: unknown): Promise<AuditResult> {
+  try {
+    return await audit(deps, credentials);
+  } catch (error) {
+    if (error instanceof AppError) return refuse(error.code, error.detail ?? error.code);
+    throw error;
+  }
+}
+
+async function audit(deps: AuditDeps, credentials: unknown): Promise<AuditResult> {
+  const { store, archive } = deps;
+  const now = deps.now ?? (() => new Date());
+
+  // 1. Credentials: the S3 path (s3auth) or the password path (authenticate).
+  const input = validate(credentials);
+  if ('ok' in input) return input;
+
+  let email: string;
+  let login: XauthnValues;
+  if (input.kind === 's3') {
+    const checked = await archive.s3auth(input.keys);
+    if (!checked.authorized) return refuse('invalid_s3keys', 's3auth_refused');
+    const checkedEmail = emailSchema.safeParse(checked.email);
+    if (!checkedEmail.success) return refuse('archive_unavailable', 's3auth_answer_without_email');
+    email = checkedEmail.data;
+    login = { access: input.keys.access, secret: input.keys.secret };
+  } else {
+    email = input.email;
+    const answer = await archive.authenticate(input.email, input.password);
+    // 2–3. Locked or blocked first, then the other reasons.
+    if (!answer.success) return refusalFor(answer.values.reason);
+    login = answer.values;
+    if (login.locked === true) return refuse('account_locked', 'authenticate_says_locked');
+    if (login.verified === false) return refuse('ia_account_not_verified', 'authenticate_says_not_verified');
+  }
+
+  // 4. The archive.org account. (The original crashed when info found nothing, and ignored `locked` on the S3 path.)
+  const ia = await archive.info({ email });
+  if (!ia) return refuse('archive_unavailable', 'info_found_no_account');
+  if (ia.locked) return refuse('account_locked', 'info_says_locked');
+  if (!ia.verified) return refuse('ia_account_not_verified', 'info_says_not_verified');
+  const link = linkOf(ia.itemname);
+
+  // 4–5. Find by link, then by email; create and link when missing.
+  let account = await findAccount(store, link, email);
+  let created = false;
+  if (!account) {
+    const outcome = await createAccount(store, ia, email, now());
+    if ('ok' in outcome) return outcome;
+    if ('account' in outcome) {
+      account = outcome.account;
+      created = true;
+    } else {
+      account = await findAccount(store, link, email);
+      if (!account) return refuse('max_retries_exceeded', `create_lost_race_on_${outcome.lost}`);
+    }
+  }
+
+  // 5. Refuse a blocked account before anything is issued or written.
+  if (account.status === 'blocked') return refuse('account_blocked', 'account_blocked');
+
+  // 7. Keys: the ones given (S3 path), legacy authenticate values, else issue_key with the token.
+  let keys: S3Keys | null = null;
+  if (login.access && login.secret) keys = { access: login.access, secret: login.secret };
+  else if (login.token) keys = await archive.issueKey({ email, token: login.token });
+
+  // 5, 9. Link or relink, activate pending, note the login; a concurrent write makes us re-read and retry.
+  for (let attempt = 1; !created; attempt++) {
+    if (account.status === 'blocked') return refuse('account_blocked', 'account_blocked');
+    const changes: AccountChanges = { lastLogin: now().toISOString() };
+    // An account found by email but linked to another itemname is relinked ("IA <-> OL itemname mismatch").
+    if (account.itemname !== link) changes.itemname = link;
+    if (account.status === 'pending') changes.status = 'active';
+    try {
+      account = await store.update(account.username, account.revision, changes);
+      break;
+    } catch (error) {
+      if (!(error instanceof RevisionConflictError) || attempt >= UPDATE_ATTEMPTS) throw error;
+      const fresh = await store.getByUsername(account.username);
+      if (!fresh) throw error;
+      account = fresh;
+    }
+  }
+
+  return { ok: true, account, keys, created, iaScreenname: ia.screenname || null };
+}

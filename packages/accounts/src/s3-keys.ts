@@ -1,0 +1,70 @@
+// Which archive.org keys a request uses (DESIGN.md "Flows"): the sealed `s3` cookie first, bound to the
+// session's user; else the legacy plaintext copy in the account record (sessions older than the change); else none.
+import { openCookie, type CookieKeys, type CookieRejection } from '@lending/crypto';
+import type { Account, AccountStore, S3Keys } from './types';
+
+export type S3KeysSource = 'cookie' | 'store' | 'none';
+
+export interface S3KeysLookup {
+  keys: S3Keys | null;
+  source: S3KeysSource;
+  /** Set the `s3` cookie again: it was sealed under an old secret, or the keys came from the store. */
+  reissue: boolean;
+  /** Why a cookie that was present was refused; null when it opened or there was none. */
+  rejected: CookieRejection | null;
+}
+
+const NONE: S3KeysLookup = { keys: null, source: 'none', reissue: false, rejected: null };
+
+function validKeys(value: unknown): S3Keys | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const { access, secret } = value as Record<string, unknown>;
+  return typeof access === 'string' && access.length > 0 && typeof secret === 'string' && secret.length > 0
+    ? { access, secret }
+    : null;
+}
+
+/**
+ * Never throws for a bad cookie or bad input (a non-string username finds nothing); a database error while
+ * reading the record propagates. `account`, when passed (even null), saves the store read.
+ */
+export async function getS3Keys(
+  deps: { store: AccountStore; keys: CookieKeys },
+  input: {
+    username: string;
+    cookie: string | null | undefined;
+    ttl: number;
+    now?: number;
+    account?: Account | null;
+  },
+): Promise<S3KeysLookup> {
+  const { username, cookie } = input;
+  if (typeof username !== 'string' || username.length === 0) return NONE;
+  if (typeof input.ttl !== 'number' || !Number.isFinite(input.ttl) || input.ttl <= 0) {
+    throw new RangeError('ttl must be a positive number of seconds');
+  }
+  const now = typeof input.now === 'number' && Number.isFinite(input.now) ? input.now : undefined;
+
+  let rejected: CookieRejection | null = null;
+  if (cookie !== null && cookie !== undefined) {
+    const opened = openCookie(deps.keys, typeof cookie === 'string' ? cookie : String(cookie), {
+      pur: 's3',
+      sub: username,
+      ttl: input.ttl,
+      ...(now === undefined ? {} : { now }),
+    });
+    if (opened.ok) {
+      const keys = validKeys(opened.payload);
+      if (keys) return { keys, source: 'cookie', reissue: opened.oldKey, rejected: null };
+      rejected = 'bad_payload';
+    } else {
+      rejected = opened.reason;
+    }
+  }
+
+  const account = input.account !== undefined ? input.account : await deps.store.getByUsername(username);
+  // A record handed in for someone else is not this user's.
+  const keys = account && account.username === username ? validKeys(account.s3Keys) : null;
+  if (keys) return { keys, source: 'store', reissue: true, rejected };
+  return { ...NONE, rejected };
+}
