@@ -673,3 +673,20 @@ describe('archive.org not answering', () => {
     expect(Date.now() - started).toBeLessThan(2000);
   });
 });
+
+describe('database not answering', () => {
+  it('answers SERVICE_UNAVAILABLE without the driver message', async () => {
+    const down = await startHarness();
+    try {
+      const browser = down.browser();
+      await logIn(browser, demo);
+      await down.store.close();
+      const error = await errorOf(browser.call().account.me());
+      expect(error.data).toMatchObject({ code: 'SERVICE_UNAVAILABLE', httpStatus: 503 });
+      expect(error.message).not.toMatch(/sqlite|connection/i);
+      expect(down.recorder.lines.some((line) => line.level === 'error')).toBe(true);
+    } finally {
+      await down.close().catch(() => undefined);
+    }
+  });
+});
