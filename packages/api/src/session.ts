@@ -66,16 +66,17 @@ export async function readSession(
   return { username: sub, remember: rem, account };
 }
 
+/** `issuedAt` (seconds) is the token's time: now for a new session, the original one when re-sealing. */
 export function setSessionCookie(
   deps: ApiDeps,
   req: RequestInfo,
   session: { username: string; remember: boolean },
-  issuedAt?: number,
+  issuedAt: number,
 ): void {
   const value = sealCookie(
     deps.keys,
     { pur: 'session', sub: session.username, rem: session.remember },
-    issuedAt === undefined ? {} : { now: issuedAt },
+    { now: issuedAt },
   );
   req.cookies.set('session', value, { persistent: session.remember });
 }
@@ -85,11 +86,12 @@ export function setS3Cookie(
   req: RequestInfo,
   session: { username: string; remember: boolean },
   keys: S3Keys,
+  now: number,
 ): void {
   const value = sealCookie(
     deps.keys,
     { pur: 's3', sub: session.username, access: keys.access, secret: keys.secret },
-    { format: deps.s3CookieFormat },
+    { format: deps.s3CookieFormat, now },
   );
   req.cookies.set('s3', value, { persistent: session.remember });
 }
@@ -118,7 +120,7 @@ export async function lookUpS3Keys(
   deps.metrics.s3KeysSource(found.source);
   if (found.rejected !== null && cookie !== undefined) rejectCookie(deps, req, 's3', found.rejected);
   if (found.keys && found.reissue) {
-    setS3Cookie(deps, req, session, found.keys);
+    setS3Cookie(deps, req, session, found.keys, toSeconds(ctx.nowMs));
     req.log.info({ username: session.username, source: found.source }, 's3 cookie re-issued');
   } else if (!found.keys && cookie !== undefined) {
     req.cookies.clear('s3');

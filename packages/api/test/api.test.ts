@@ -406,6 +406,16 @@ describe('sessions', () => {
     expect(me.username).toBeTruthy();
   });
 
+  it('dates the cookies by the request clock (deps.now)', async () => {
+    h.clock = Date.now() - 3 * DAY * 1000;
+    const browser = h.browser();
+    await logIn(browser, demo);
+    const now = secs(h.clock);
+    const session = openCookie(h.deps.keys, browser.jar.get('session'), { pur: 'session', ttl: DAY, now });
+    expect(session).toMatchObject({ ok: true, issuedAt: now });
+    await expect(browser.call().account.me()).resolves.toMatchObject({ keysSource: 'cookie' });
+  });
+
   it('keeps a remembered session for a year, not longer', async () => {
     const browser = h.browser();
     await logIn(browser, demo, true);

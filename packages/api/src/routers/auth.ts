@@ -3,7 +3,7 @@ import type { Account, S3Keys } from '@lending/accounts';
 import type { Context } from '../context';
 import { appError } from '../errors';
 import { loginInput, loginWithKeysInput } from '../schemas';
-import { setS3Cookie, setSessionCookie } from '../session';
+import { setS3Cookie, setSessionCookie, toSeconds } from '../session';
 import { publicProcedure, router } from '../trpc';
 import type { Me } from '../types';
 
@@ -39,8 +39,9 @@ async function logIn(
   }
   const { account, keys } = result;
   const session = { username: account.username, remember };
-  setSessionCookie(deps, req, session);
-  if (keys) setS3Cookie(deps, req, session, keys);
+  const now = toSeconds(ctx.nowMs);
+  setSessionCookie(deps, req, session, now);
+  if (keys) setS3Cookie(deps, req, session, keys, now);
   // A stale s3 cookie of an earlier session must not outlive this login (Open Library kept it).
   else req.cookies.clear('s3');
   deps.metrics.login('ok');
