@@ -125,7 +125,15 @@ export function createApp(config: ServerConfig, overrides: AppOverrides = {}): L
   const app = new Koa({ proxy: config.trustProxy });
   // Behind one trusted proxy, the client address is the last X-Forwarded-For entry (the one it appended).
   app.maxIpsCount = config.trustProxy ? 1 : 0;
-  app.on('error', (err: unknown) => logger.warn({ err }, 'response error'));
+  app.on('error', (err: unknown) => {
+    const code = (err as { code?: unknown }).code;
+    // A client that hangs up mid-response is routine, not a server problem.
+    if (code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ECONNRESET' || code === 'EPIPE') {
+      logger.debug({ code }, 'client closed the connection');
+    } else {
+      logger.warn({ err }, 'response error');
+    }
+  });
 
   // 1. Request id and one log line per request (path only: a query string could carry anything).
   app.use(async (ctx, next) => {

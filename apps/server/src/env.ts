@@ -137,42 +137,36 @@ export async function loadEnv(
   // Empty strings count as unset, as in most .env tooling.
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = schema.safeParse(cleaned);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => {
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => {
         const name = String(issue.path[0] ?? 'environment');
         const message = SECRET_VARS.has(name) ? issue.message.replace(/"[^"]*"/g, '(hidden)') : issue.message;
         return `${name}: ${message}`;
-      }),
-    );
+      });
+  // Checked on the raw values too, so one run reports every problem.
+  const production = cleaned.NODE_ENV === 'production';
+  const rawSecret = cleaned.APP_SECRET;
+  if (rawSecret === undefined && production) {
+    problems.push('APP_SECRET: required in production (at least 32 characters)');
+  } else if (rawSecret !== undefined && rawSecret.length < 32) {
+    problems.push(`APP_SECRET: must be at least 32 characters (it has ${rawSecret.length})`);
   }
+  if (production) {
+    for (const name of ['ARCHIVE_SERVICE_ACCESS', 'ARCHIVE_SERVICE_SECRET']) {
+      if (!cleaned[name]?.trim()) problems.push(`${name}: required in production`);
+    }
+  }
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const e = parsed.data;
-  const production = e.NODE_ENV === 'production';
-  const problems: string[] = [];
-
-  let appSecret = e.APP_SECRET;
-  if (appSecret === undefined) {
-    if (production) problems.push('APP_SECRET: required in production (at least 32 characters)');
-    else appSecret = developmentSecret(options.secretFile ?? path.resolve('data/app-secret'));
-  } else if (appSecret.length < 32) {
-    problems.push(`APP_SECRET: must be at least 32 characters (it has ${appSecret.length})`);
-  }
+  const appSecret = e.APP_SECRET ?? developmentSecret(options.secretFile ?? path.resolve('data/app-secret'));
 
   let serviceAccess = e.ARCHIVE_SERVICE_ACCESS;
   let serviceSecret = e.ARCHIVE_SERVICE_SECRET;
   if (serviceAccess === undefined || serviceSecret === undefined) {
-    if (production) {
-      if (serviceAccess === undefined) problems.push('ARCHIVE_SERVICE_ACCESS: required in production');
-      if (serviceSecret === undefined) problems.push('ARCHIVE_SERVICE_SECRET: required in production');
-    } else {
-      const demo = await (options.demoServiceKeys ?? defaultDemoServiceKeys)();
-      serviceAccess ??= demo.access;
-      serviceSecret ??= demo.secret;
-    }
-  }
-
-  if (problems.length > 0 || appSecret === undefined || !serviceAccess || !serviceSecret) {
-    throw new ConfigError(problems);
+    const demo = await (options.demoServiceKeys ?? defaultDemoServiceKeys)();
+    serviceAccess ??= demo.access;
+    serviceSecret ??= demo.secret;
   }
 
   return {
