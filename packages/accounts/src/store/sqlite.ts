@@ -233,7 +233,10 @@ export class SqliteAccountStore implements AccountStore {
     });
   }
 
-  purgeS3KeysBatch(options: PurgeBatchOptions): Promise<PurgeBatchResult> {
+  async purgeS3KeysBatch(options: PurgeBatchOptions): Promise<PurgeBatchResult> {
+    // better-sqlite3 is synchronous: yield to the event loop once per batch, so a walk over millions of rows
+    // still lets signal handlers (Ctrl-C), timers and I/O run between batches.
+    await new Promise((resolve) => setImmediate(resolve));
     return this.run('purgeS3KeysBatch', () => {
       const after = checkCursor(options.after) ?? '';
       const limit = checkLimit(options.limit);
