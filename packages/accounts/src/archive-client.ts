@@ -200,6 +200,8 @@ const docSchema = z.object({
 });
 
 const jsonObject = z.record(z.string(), z.unknown());
+/** A loans action that went through answers `{success: true, ...}`. */
+const loanDoneSchema = z.looseObject({ success: z.literal(true) });
 
 /** Access keys never hold ':' (it separates them in `LOW access:secret`); both are printable ASCII. */
 const keysSchema = z.object({
@@ -377,9 +379,7 @@ export class ArchiveClient {
   // --- s3auth -----------------------------------------------------------------------------------------------
 
   /** Checks patron keys; `email` is archive.org's `username`, which is the email. */
-  async s3auth(
-    keys: S3Keys,
-  ): Promise<{
+  async s3auth(keys: S3Keys): Promise<{
     authorized: boolean;
     email: string | null;
     itemname: string | null;
@@ -458,7 +458,7 @@ export class ArchiveClient {
 
   /** borrow_book, browse_book, return_loan, join_waitlist, leave_waitlist. */
   async loan(keys: S3Keys, identifier: string, action: LoanAction): Promise<void> {
-    await this.loans(action, identifier, keys, {}, jsonObject);
+    await this.loans(action, identifier, keys, {}, loanDoneSchema);
   }
 
   /** user_borrow_history, newest first. */

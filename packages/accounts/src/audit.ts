@@ -91,6 +91,7 @@ export function usernameBase(screenname: string | null, itemname: string): strin
   const slug = (value: string) =>
     value
       .normalize('NFKD')
+      .replace(/\p{M}/gu, '')
       .toLowerCase()
       .replace(/[^a-z0-9_-]+/g, '_')
       .replace(/^[_-]+|[_-]+$/g, '')

@@ -47,12 +47,15 @@ export async function getS3Keys(
 
   let rejected: CookieRejection | null = null;
   if (cookie !== null && cookie !== undefined) {
-    const opened = openCookie(deps.keys, typeof cookie === 'string' ? cookie : String(cookie), {
-      pur: 's3',
-      sub: username,
-      ttl: input.ttl,
-      ...(now === undefined ? {} : { now }),
-    });
+    const opened =
+      typeof cookie === 'string'
+        ? openCookie(deps.keys, cookie, {
+            pur: 's3',
+            sub: username,
+            ttl: input.ttl,
+            ...(now === undefined ? {} : { now }),
+          })
+        : ({ ok: false, reason: 'malformed' } as const);
     if (opened.ok) {
       const keys = validKeys(opened.payload);
       if (keys) return { keys, source: 'cookie', reissue: opened.oldKey, rejected: null };
