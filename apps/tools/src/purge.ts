@@ -72,6 +72,9 @@ export async function purgeS3Keys(store: AccountStore, options: PurgeOptions): P
     totals.errors += batch.failed.length;
     failed.push(...batch.failed);
     options.onBatch?.(batch, totals);
+    // Let signal handlers and timers run: a synchronous adapter (better-sqlite3) resolves at once, and without
+    // this turn of the event loop a Ctrl-C would only be seen after the last batch.
+    await new Promise((resolve) => setImmediate(resolve));
   }
 
   const elapsedMs = now() - started;
