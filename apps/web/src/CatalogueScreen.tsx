@@ -3,7 +3,7 @@ import { useId, useState, type FormEvent } from 'react';
 import { PENDING_LABEL, useLendingAction, type LendingAction } from './actions';
 import { trpc } from './trpc';
 import type { Book } from './types';
-import { Empty, LoadError, Loading, Screen, Waiting } from './ui';
+import { Empty, formText, LoadError, Loading, Screen, Waiting } from './ui';
 
 export function CatalogueScreen() {
   const [query, setQuery] = useState('');
@@ -11,7 +11,7 @@ export function CatalogueScreen() {
 
   function onSearch(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
-    setQuery(String(new FormData(event.currentTarget).get('q') ?? '').trim());
+    setQuery(formText(new FormData(event.currentTarget), 'q').trim());
   }
 
   return (

@@ -4,7 +4,7 @@ import { describeError } from './errors';
 import { announce } from './status';
 import { useStore } from './store';
 import { loginNoticeStore, queryClient, trpc } from './trpc';
-import { Screen } from './ui';
+import { formText, Screen } from './ui';
 
 type Field = 'email' | 'password';
 
@@ -29,11 +29,9 @@ export function LoginScreen() {
         if (problem.fieldErrors.password?.[0]) fields.password = problem.fieldErrors.password[0];
         if (problem.appCode === 'invalid_email') fields.email = problem.message;
         setFieldErrors(fields);
-        const hasFields = Object.keys(fields).length > 0;
         setFormError(problem.appCode === 'invalid_email' ? null : problem.message);
         if (fields.email) emailRef.current?.focus();
         else if (fields.password) passwordRef.current?.focus();
-        else if (!hasFields) announce(problem.message, 'error');
       },
     }),
   );
@@ -41,8 +39,8 @@ export function LoginScreen() {
   function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
-    const email = String(form.get('email') ?? '').trim();
-    const password = String(form.get('password') ?? '');
+    const email = formText(form, 'email').trim();
+    const password = formText(form, 'password');
     const missing: Partial<Record<Field, string>> = {};
     if (!email) missing.email = 'Enter your email address.';
     if (!password) missing.password = 'Enter your password.';
@@ -56,10 +54,14 @@ export function LoginScreen() {
   return (
     <Screen title="Log in">
       <div className="card login">
-        {notice && <p className="notice notice-info login-notice">{notice}</p>}
+        {notice && (
+          <p className="notice notice-info login-notice" role="alert">
+            {notice}
+          </p>
+        )}
         <p className="muted">Use your archive.org email address and password.</p>
         {formError && (
-          <p className="form-error" id="login-error">
+          <p className="form-error" id="login-error" role="alert">
             {formError}
           </p>
         )}

@@ -3,6 +3,7 @@ import { createTRPCClient, httpBatchLink } from '@trpc/client';
 import { createTRPCOptionsProxy } from '@trpc/tanstack-react-query';
 import type { AppRouter } from '@lending/api';
 import { describeError, shouldRetry } from './errors';
+import { clearStatus } from './status';
 import { createStore } from './store';
 
 /** Why the login form is back (e.g. "Please log in again to borrow."), or null for a plain login. */
@@ -39,6 +40,7 @@ export const trpc = createTRPCOptionsProxy<AppRouter>({ client: trpcClient, quer
 
 /** Forget the patron's data and show the login form, optionally saying why. */
 export function endSession(notice: string | null): void {
+  clearStatus();
   loginNoticeStore.set(notice);
   queryClient.removeQueries({ queryKey: trpc.books.pathKey() });
   queryClient.removeQueries({ queryKey: trpc.loans.pathKey() });

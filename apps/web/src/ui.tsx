@@ -3,7 +3,18 @@ import { describeError } from './errors';
 import { clearStatus, statusStore } from './status';
 import { useStore } from './store';
 
-/** A screen: one h1, focused when the screen opens so keyboard and screen-reader users land on it. */
+// On first load the browser's own focus order should win (skip link first); once the patron has done
+// something, each new screen moves focus to its h1 so keyboard and screen-reader users land on it.
+let interacted = false;
+if (typeof window !== 'undefined') {
+  const mark = () => {
+    interacted = true;
+  };
+  window.addEventListener('keydown', mark, { capture: true, once: true });
+  window.addEventListener('pointerdown', mark, { capture: true, once: true });
+}
+
+/** A screen: one h1, focused when the screen opens after an interaction. */
 export function Screen({
   title,
   children,
@@ -16,7 +27,7 @@ export function Screen({
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
     document.title = `${title} · Lending`;
-    heading.current?.focus({ preventScroll: true });
+    if (interacted) heading.current?.focus({ preventScroll: true });
   }, [title]);
   return (
     <section className="screen" aria-labelledby="screen-title">
@@ -93,4 +104,10 @@ const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeS
 export function formatDate(iso: string): string {
   const date = new Date(iso);
   return Number.isNaN(date.getTime()) ? iso : dateTime.format(date);
+}
+
+/** A text field's value from submitted form data ('' when absent). */
+export function formText(form: FormData, name: string): string {
+  const value = form.get(name);
+  return typeof value === 'string' ? value : '';
 }

@@ -1,0 +1,26 @@
+// Once per e2e run: check that Chromium is there, and build the SPA the server will serve.
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import type { TestProject } from 'vitest/node';
+import { buildSpa } from '../test/build';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    webDist: string;
+    chromiumPath: string;
+  }
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+  if (!existsSync(chromiumPath)) {
+    throw new Error(
+      `Chromium not found at ${chromiumPath}. Install it with \`apt-get install chromium\` ` +
+        '(nothing here downloads a browser), or point CHROMIUM_PATH at it.',
+    );
+  }
+  const webDist = await buildSpa();
+  project.provide('webDist', webDist);
+  project.provide('chromiumPath', chromiumPath);
+  return () => rm(webDist, { recursive: true, force: true });
+}
