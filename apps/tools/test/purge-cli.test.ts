@@ -13,20 +13,14 @@ describe('pnpm purge usage', () => {
   const missing = `sqlite:${join(dir, 'nothing-here.db')}`;
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+  // The argument rules themselves are unit-tested in src/purge-cli.test.ts; these check the process's behaviour.
   it.each([
     [['--bogus'], /Unknown option '--bogus'/],
     [['--batch-size', 'abc'], /--batch-size must be a whole number, got "abc"/],
-    [['--batch-size', '0'], /--batch-size must be between 1 and 100000, got 0/],
-    [['--batch-size', '1e3'], /--batch-size must be a whole number/],
-    [['--batch-size'], /--batch-size.*argument missing/],
-    [['extra'], /Unexpected argument 'extra'/],
-    [['--database-url', 'mysql://localhost/x'], /--database-url must start with sqlite: or postgres:\/\//],
     [
       ['--check', '--dry-run'],
       /--check only reads the server's metrics; it takes --metrics-url and --json, not --dry-run/,
     ],
-    [['--metrics-url', 'http://127.0.0.1:1/metrics'], /--metrics-url only goes with --check/],
-    [['--check', '--metrics-url', 'ftp://x/metrics'], /--metrics-url must be an http/],
     [['--yes', '--database-url', missing], /no SQLite database at .*nothing-here\.db/],
   ])('%j: exit 2, a clear message and the usage on stderr', { timeout: 30_000 }, async (args, message) => {
     const result = await runPurge(args);
