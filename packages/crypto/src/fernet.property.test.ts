@@ -130,7 +130,7 @@ describe('Fernet properties', () => {
   });
 
   it('decodes exactly the url-safe base64 strings, padded correctly or not at all', () => {
-    const alphabet = fc.constantFrom(...'Ab9-_+/= .%'.split(''));
+    const alphabet = fc.constantFrom(...'Ab9-_+/= .%é\u0141\u012d'.split(''));
     const isBase64 = (text: string) => {
       const body = text.replace(/={1,2}$/, '');
       if (!/^[A-Za-z0-9_+/-]*$/.test(body) || body.length % 4 === 1) return false;

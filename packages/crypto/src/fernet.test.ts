@@ -220,6 +220,7 @@ describe('decrypt', () => {
     ['a percent sign', '%' + token.slice(1), 'bad_base64'],
     ['non-ASCII', 'é' + token.slice(1), 'bad_base64'],
     ['an emoji', '🔑' + token.slice(2), 'bad_base64'],
+    ['a character whose low byte is in the alphabet', '\u0167' + token.slice(1), 'bad_base64'],
     ['version 0x81', withByte(0, 0x81), 'bad_version'],
     ['version 0x00', withByte(0, 0), 'bad_version'],
     ['just the version', Buffer.from([0x80]).toString('base64url'), 'too_short'],

@@ -136,6 +136,7 @@ export function encryptToken(
 }
 
 const DECODE_SCRATCH = Buffer.alloc(8192);
+const BASE64_ALPHABET = /^[A-Za-z0-9_+/-]*={0,2}$/;
 
 /**
  * Checks, in order: type, base64 (url-safe; padded or not), version, length. Returns the token's bytes, in a
@@ -148,6 +149,9 @@ export function decodeToken(token: unknown): Buffer {
     text = Buffer.from(token.buffer, token.byteOffset, token.byteLength).toString('latin1');
   else throw new InvalidToken('not_a_token');
 
+  // Node's decoder reads only the low byte of each UTF-16 unit ('\u0141' would pass for 'A'), so check the
+  // alphabet first. ('+' and '/' decode like '-' and '_', as in Python.)
+  if (!BASE64_ALPHABET.test(text)) throw new InvalidToken('bad_base64');
   let chars = text.length;
   if (chars > 0 && text.charCodeAt(chars - 1) === 0x3d) {
     chars -= text.charCodeAt(chars - 2) === 0x3d ? 2 : 1;
@@ -157,8 +161,7 @@ export function decodeToken(token: unknown): Buffer {
   }
   const expected = Math.floor((chars * 3) / 4);
   const buffer = expected <= DECODE_SCRATCH.length ? DECODE_SCRATCH : Buffer.allocUnsafe(expected);
-  // Node skips characters outside the alphabet and stops at '=', so any such character shows up as a
-  // short count here. ('+' and '/' decode like '-' and '_', as in Python.)
+  // Node stops at an '=' inside the text, which shows up as a short count here.
   if (buffer.write(text, 0, 'base64url') !== expected) throw new InvalidToken('bad_base64');
   const data = buffer.subarray(0, expected);
 
