@@ -40,8 +40,8 @@ export class InvalidToken extends Error {
   }
 }
 
-export const VERSION = 0x80;
-export const MAX_CLOCK_SKEW = 60;
+const VERSION = 0x80;
+const MAX_CLOCK_SKEW = 60;
 const BLOCK = 16;
 const HEADER = 25; // version + timestamp + IV
 const MAC = 32;
@@ -52,7 +52,7 @@ export interface FernetKey {
   readonly encryption: KeyObject;
 }
 
-export const KEY_ERROR =
+const KEY_ERROR =
   'Fernet key must be 32 url-safe base64-encoded bytes (make one with Fernet.generateKey() or deriveKey()).';
 // Python's urlsafe_b64decode also accepts '+' and '/', so keys written by other tools work the same way.
 const KEY_PATTERN = /^[A-Za-z0-9_+/-]{43}=$/;
