@@ -70,7 +70,8 @@ describe('createLendingClient', () => {
   it('exposes the jar and sends stored cookies with a procedure call', async () => {
     const requests: { url: string; cookie: string | null }[] = [];
     const fake: typeof fetch = (input, init) => {
-      requests.push({ url: String(input), cookie: new Headers(init?.headers).get('cookie') });
+      const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+      requests.push({ url, cookie: new Headers(init?.headers).get('cookie') });
       const headers = new Headers({ 'content-type': 'application/json' });
       headers.append('set-cookie', 'session=s1; Path=/; HttpOnly');
       return Promise.resolve(new Response(JSON.stringify({ result: { data: null } }), { headers }));

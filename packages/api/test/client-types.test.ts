@@ -12,7 +12,7 @@ describe('createLendingClient types', () => {
   it('returns the typed tRPC client with a cookie jar', () => {
     expectTypeOf(client).toEqualTypeOf<LendingClient>();
     expectTypeOf(client.cookies).toEqualTypeOf<LendingCookies>();
-    expectTypeOf(client.cookies.get).returns.toEqualTypeOf<string | undefined>();
+    expectTypeOf<ReturnType<LendingCookies['get']>>().toEqualTypeOf<string | undefined>();
   });
 
   it('types auth', () => {
