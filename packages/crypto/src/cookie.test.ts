@@ -278,6 +278,9 @@ describe('Open Library format', () => {
     expect(() => sealCookie(keys, { ...s3, access: 'has:colon' }, { format: 'openlibrary' })).toThrow(
       TypeError,
     );
+    expect(() => sealCookie(keys, s3, { format: 'ol' as 'openlibrary' })).toThrow(
+      /'lending' or 'openlibrary'/,
+    );
   });
 });
 

@@ -63,11 +63,18 @@ export interface SealOptions {
 export function sealCookie(keys: CookieKeys, payload: CookiePayload, options: SealOptions = {}): string {
   const format = options.format ?? 'lending';
   const parsed = parsePayload(payload);
-  if (parsed === null) throw new TypeError('not a valid cookie payload (see SessionPayload and S3Payload)');
+  if (parsed === null) {
+    throw new TypeError(
+      "not a valid cookie payload: pur 'session' with sub and rem, or 's3' with sub, access and secret; " +
+        `strings non-empty and at most ${MAX_FIELD_LENGTH} characters, rem a boolean, no other fields`,
+    );
+  }
   let plaintext: string;
   if (format === 'lending') {
     plaintext = JSON.stringify(parsed); // parsePayload rebuilt it: known fields only, in a fixed order
-  } else if (format === 'openlibrary' && parsed.pur === 's3' && !parsed.access.includes(':')) {
+  } else if (format !== 'openlibrary') {
+    throw new TypeError("format must be 'lending' or 'openlibrary'");
+  } else if (parsed.pur === 's3' && !parsed.access.includes(':')) {
     plaintext = `${parsed.access}:${parsed.secret}`;
   } else {
     throw new TypeError("format 'openlibrary' needs an s3 payload whose access key has no ':'");
