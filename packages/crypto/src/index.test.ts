@@ -1,0 +1,18 @@
+import { describe, expect, it } from 'vitest';
+import * as api from './index';
+
+describe('@lending/crypto public API', () => {
+  it('exports the contract and nothing internal (no fixed-IV encryption, no key material)', () => {
+    expect(Object.keys(api).sort()).toEqual([
+      'CookieTooLargeError',
+      'Fernet',
+      'InvalidToken',
+      'MAX_COOKIE_BYTES',
+      'MultiFernet',
+      'cookieKeys',
+      'deriveKey',
+      'openCookie',
+      'sealCookie',
+    ]);
+  });
+});
