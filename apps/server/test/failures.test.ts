@@ -108,3 +108,59 @@ describe('database unavailable', () => {
     expect(await health.json()).toEqual({ ok: false, database: 'down', archive: 'up' });
   });
 });
+
+describe('unexpected errors', () => {
+  it('answer 500 with a generic message, no stack and no detail, and are logged', async () => {
+    const real = await openAccountStore('sqlite::memory:');
+    cleanups.push(() => real.close());
+    // A store whose reads fail for a reason other than an outage (ping still answers).
+    const broken = new Proxy(real, {
+      get(target, property, receiver) {
+        if (property === 'getByUsername') {
+          return () => Promise.reject(new Error('internal detail that must stay in the log'));
+        }
+        const value: unknown = Reflect.get(target, property, receiver);
+        return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+      },
+    });
+    stack = await startStack({ overrides: { store: broken } });
+    const client = new Client(stack.url);
+    expect((await client.login()).status).toBe(200);
+    const me = await client.query('account.me');
+    expect(me.status).toBe(500);
+    expect(errorOf(me).data.code).toBe('INTERNAL_SERVER_ERROR');
+    expect(me.text).not.toContain('internal detail');
+    expect(me.text).not.toMatch(/\.ts:\d+|stack/);
+    expect(stack.logs.join('')).toContain('internal detail that must stay in the log');
+  });
+
+  it('never come from malformed URLs or methods', async () => {
+    stack = await startStack();
+    for (const path of [
+      '/%',
+      '/%E0%A4%A',
+      '/trpc/%',
+      '/trpc/no.such.procedure',
+      '/trpc/account.me?input=%7B',
+    ]) {
+      const res = await fetch(stack.url + path);
+      expect(res.status, path).toBeLessThan(500);
+      await res.arrayBuffer();
+    }
+    for (const method of ['PUT', 'DELETE', 'PATCH']) {
+      const res = await fetch(`${stack.url}/trpc/auth.logout`, {
+        method,
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      });
+      expect(res.status, method).toBeLessThan(500);
+      await res.arrayBuffer();
+    }
+    const res = await fetch(`${stack.url}/trpc/auth.login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"email": ',
+    });
+    expect(res.status).toBe(400);
+  });
+});
