@@ -1,14 +1,15 @@
-import { startArchive } from './app';
+import { startArchive, type RunningArchive } from './app';
 import { readEnv } from './env';
 
-let env;
+let archive: RunningArchive;
 try {
-  env = readEnv();
+  const env = readEnv();
+  archive = await startArchive({ port: env.ARCHIVE_PORT, host: env.ARCHIVE_HOST });
 } catch (error) {
-  console.error((error as Error).message);
+  // A bad variable or a port in use: say so in one line and stop.
+  console.error(`archive.org stand-in could not start: ${(error as Error).message}`);
   process.exit(1);
 }
-const archive = await startArchive({ port: env.ARCHIVE_PORT, host: env.ARCHIVE_HOST });
 console.log(`archive.org stand-in listening on ${archive.url}`);
 
 const stop = () => {
