@@ -618,7 +618,7 @@ export function describeStoreContract(name: string, open: () => Promise<StoreTar
         );
         await expect(
           store.purgeS3KeysBatch({ after: null, limit: 5, dryRun: 'no' as never }),
-        ).rejects.toBeInstanceOf(TypeError);
+        ).rejects.toBeInstanceOf(InvalidAccountInputError);
         expect((await store.getByUsername('user-1'))?.revision).toBe(1);
       });
     });

@@ -13,6 +13,7 @@ import type {
 import { sanitizePostgresError } from './database-error';
 import { POSTGRES_MIGRATIONS } from './postgres-migrations';
 import {
+  InvalidAccountInputError,
   LIMITS,
   checkChanges,
   checkCursor,
@@ -283,7 +284,7 @@ export class PostgresAccountStore implements AccountStore {
   async purgeS3KeysBatch(options: PurgeBatchOptions): Promise<PurgeBatchResult> {
     const after = checkCursor(options.after) ?? '';
     const limit = checkLimit(options.limit);
-    if (typeof options.dryRun !== 'boolean') throw new TypeError('dryRun must be a boolean');
+    if (typeof options.dryRun !== 'boolean') throw new InvalidAccountInputError('dryRun must be a boolean');
     if (limit === 0) return { scanned: 0, last: null, withKeys: [], purged: [], failed: [] };
     if (options.dryRun) {
       const { rows } = await this.query<{ scanned: number; last: string | null; with_keys: string[] }>(

@@ -22,4 +22,12 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'accounts_with_s3keys',
+    // A partial index of the usernames whose record still holds legacy keys (usernames only, never the keys):
+    // the purge and its dry run touch just those rows instead of every row of a batch. It empties as the
+    // purge runs; a later migration can drop it once the store fallback is gone.
+    sql: `CREATE INDEX accounts_with_s3keys ON accounts (username) WHERE json_type(data, '$.s3Keys') IS NOT NULL;`,
+  },
 ];

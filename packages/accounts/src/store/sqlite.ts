@@ -15,6 +15,7 @@ import type {
 import { StoreDatabaseError, sanitizeSqliteError } from './database-error';
 import { compareKeys } from './keys';
 import {
+  InvalidAccountInputError,
   LIMITS,
   applyChanges,
   checkChanges,
@@ -39,9 +40,8 @@ interface Row {
 /** How long a connection waits for another process's write lock before failing with SQLITE_BUSY. */
 const BUSY_TIMEOUT_MS = 5000;
 
-// Cheap byte search before the JSON parse: a record can only hold the key if its text contains `s3Keys`, or
-// spells it with an escape (a backslash). Most records hold no keys, so most rows skip json_type's parse.
-const HAS_KEYS = `(instr(data, 's3Keys') > 0 OR instr(data, '\\') > 0) AND json_type(data, '$.s3Keys') IS NOT NULL`;
+// Must be written exactly as in the partial index accounts_with_s3keys (migration 2), so SQLite uses that index.
+const HAS_KEYS = `json_type(data, '$.s3Keys') IS NOT NULL`;
 
 function parseDocument(row: Row): Account {
   let doc: unknown;
@@ -241,7 +241,7 @@ export class SqliteAccountStore implements AccountStore {
       const after = checkCursor(options.after) ?? '';
       const limit = checkLimit(options.limit);
       const dryRun = options.dryRun;
-      if (typeof dryRun !== 'boolean') throw new TypeError('dryRun must be a boolean');
+      if (typeof dryRun !== 'boolean') throw new InvalidAccountInputError('dryRun must be a boolean');
       const empty = (): PurgeBatchResult => ({
         scanned: 0,
         last: null,
