@@ -93,8 +93,12 @@ export async function openPage(
   return { context, page };
 }
 
-export async function screenshot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+export async function screenshot(
+  page: Page,
+  name: string,
+  options: { fullPage?: boolean } = {},
+): Promise<void> {
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: options.fullPage ?? true });
 }
 
 /** Waits until the screen's one h1 says `title`. */
@@ -126,6 +130,13 @@ export async function waitForStatus(page: Page, text: string | RegExp): Promise<
   const status = page.getByRole('status').filter({ hasText: text });
   await status.waitFor();
   return (await status.textContent()) ?? '';
+}
+
+/** Text of an alert (an action's failure, shown on the book) once it appears. */
+export async function waitForAlert(page: Page, text: string | RegExp): Promise<string> {
+  const alert = page.getByRole('alert').filter({ hasText: text });
+  await alert.waitFor();
+  return (await alert.textContent()) ?? '';
 }
 
 /** Borrows the first book offering "Borrow"; returns its title. */

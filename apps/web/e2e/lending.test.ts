@@ -14,6 +14,7 @@ import {
   pageErrors,
   screenshot,
   startSystem,
+  waitForAlert,
   waitForStatus,
 } from './harness';
 import type { System } from './harness';
@@ -164,7 +165,16 @@ describe('the patron SPA in Chromium', () => {
     await card.getByRole('button', { name: 'Borrow', exact: true }).focus();
     await page.keyboard.press('Enter');
     await waitForStatus(page, `You borrowed “${title}”`);
-    await screenshot(page, 'phone-catalogue');
+    await screenshot(page, 'phone-catalogue', { fullPage: false });
+
+    // Search, and its empty state.
+    await page.getByLabel('Search by title or author').fill('zzzz-no-such-book');
+    await page.keyboard.press('Enter');
+    await page.getByText('No books match “zzzz-no-such-book”.').waitFor();
+    await screenshot(page, 'phone-search-empty', { fullPage: false });
+    await page.getByLabel('Search by title or author').fill('');
+    await page.keyboard.press('Enter');
+    await page.getByRole('button', { name: 'Return' }).first().waitFor();
 
     await page.getByRole('link', { name: 'My loans' }).focus();
     await page.keyboard.press('Enter');
@@ -189,8 +199,18 @@ describe('the patron SPA in Chromium', () => {
     ]);
     expect((await lendingCookies(context)).s3).toBeUndefined();
 
+    // Hold the catalogue back a moment to see its loading state.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await page.route('**/trpc/books.list*', async (route) => {
+      await held;
+      await route.continue();
+    });
     await page.goto('/');
     await expectScreen(page, 'Catalogue');
+    await page.getByText('Loading the catalogue…').waitFor();
+    await screenshot(page, 'catalogue-loading');
+    release();
     await page.getByRole('banner').getByText(legacy.displayName).waitFor();
     const title = await borrowOne(page);
     expect(title).not.toBe('');
@@ -241,10 +261,10 @@ describe('the patron SPA in Chromium', () => {
     await logIn(page, limited.email, limited.password);
     for (let i = 0; i < 5; i++) await borrowOne(page);
     await borrowFirstAvailable(page);
-    const message = await waitForStatus(page, 'You have reached the lending limit');
+    const message = await waitForAlert(page, 'You have reached the lending limit');
     expect(message).toMatch(/You have reached the lending limit/);
     await expectNoErrorPage(page);
-    await screenshot(page, 'lending-limit');
+    await screenshot(page, 'lending-limit', { fullPage: false });
 
     await page.getByRole('link', { name: 'My loans' }).click();
     await expectScreen(page, 'My loans');
@@ -254,8 +274,8 @@ describe('the patron SPA in Chromium', () => {
     await context.setOffline(true);
     await page.getByText('You are offline.').first().waitFor();
     await page.getByRole('button', { name: 'Return' }).first().click();
-    await waitForStatus(page, /offline|couldn't reach/);
-    await screenshot(page, 'offline');
+    await waitForAlert(page, /offline|couldn't reach/);
+    await screenshot(page, 'offline', { fullPage: false });
     await context.setOffline(false);
     await context.close();
   });

@@ -1,5 +1,5 @@
 import { useMutation, useQuery } from '@tanstack/react-query';
-import type { ReactNode } from 'react';
+import { useEffect, type ReactNode } from 'react';
 import { CatalogueScreen } from './CatalogueScreen';
 import { describeError } from './errors';
 import { HistoryScreen } from './HistoryScreen';
@@ -7,7 +7,7 @@ import { LoansScreen } from './LoansScreen';
 import { LoginScreen } from './LoginScreen';
 import { useOnline } from './online';
 import { ROUTES, useRoute } from './route';
-import { announce } from './status';
+import { announce, clearStatus } from './status';
 import { endSession, trpc } from './trpc';
 import type { Me } from './types';
 import { LoadError, Loading, Screen, StatusLine, Waiting } from './ui';
@@ -15,6 +15,8 @@ import { LoadError, Loading, Screen, StatusLine, Waiting } from './ui';
 export function App() {
   const me = useQuery(trpc.account.me.queryOptions());
   const route = useRoute();
+  // A message belongs to the screen it was said on.
+  useEffect(() => clearStatus(), [route]);
 
   if (me.data === undefined) {
     return (

@@ -70,7 +70,7 @@ function availabilityText(book: Book): string {
 
 function BookCard({ book }: { book: Book }) {
   const titleId = useId();
-  const { run, current } = useLendingAction();
+  const { run, current, failure } = useLendingAction();
   const { availability: a } = book;
   const mine = book.yourLoan !== null;
 
@@ -96,6 +96,11 @@ function BookCard({ book }: { book: Book }) {
       <p className={`availability${a.availableCopies > 0 || mine ? ' available' : ''}`}>
         {availabilityText(book)}
       </p>
+      {failure && (
+        <p className="action-error" role="alert">
+          {failure}
+        </p>
+      )}
       {actions.length > 0 && (
         <div className="actions">
           {actions.map(({ action, label, primary }) => (

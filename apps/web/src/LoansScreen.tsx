@@ -45,7 +45,7 @@ export function LoansScreen() {
 
 function LoanCard({ loan }: { loan: Loan }) {
   const titleId = useId();
-  const { run, current } = useLendingAction();
+  const { run, current, failure } = useLendingAction();
   const title = loan.title ?? loan.identifier;
   return (
     <li className="book book-mine">
@@ -63,6 +63,11 @@ function LoanCard({ loan }: { loan: Loan }) {
           <dd>{formatDate(loan.dueAt)}</dd>
         </div>
       </dl>
+      {failure && (
+        <p className="action-error" role="alert">
+          {failure}
+        </p>
+      )}
       <div className="actions">
         <button
           type="button"

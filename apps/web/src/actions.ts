@@ -1,7 +1,7 @@
 import { useMutation } from '@tanstack/react-query';
 import { useState } from 'react';
 import { describeError } from './errors';
-import { announce } from './status';
+import { announce, clearStatus } from './status';
 import { refreshLending, trpc } from './trpc';
 
 export type LendingAction = 'borrow' | 'browse' | 'return' | 'joinWaitlist' | 'leaveWaitlist';
@@ -22,8 +22,12 @@ export const PENDING_LABEL: Record<LendingAction, string> = {
   leaveWaitlist: 'Leaving…',
 };
 
-/** One mutation per lending action; results and failures go to the status line. */
+/**
+ * One mutation per lending action. Success goes to the page's status line; a failure is shown on the
+ * book itself (next to the button the patron pressed, which may be far below the status line on a phone).
+ */
 export function useLendingAction() {
+  const [failure, setFailure] = useState<string | null>(null);
   const onSuccess = (action: LendingAction, title: string) => {
     announce(DONE[action](title), 'success');
     return refreshLending();
@@ -31,7 +35,7 @@ export function useLendingAction() {
   const onError = (error: unknown) => {
     const problem = describeError(error);
     // relogin problems are handled globally (login form with the reason); everything else is said here.
-    if (!problem.relogin) announce(problem.message, 'error');
+    if (!problem.relogin) setFailure(problem.message);
   };
   const borrow = useMutation(trpc.loans.borrow.mutationOptions({ onError }));
   const ret = useMutation(trpc.loans.return.mutationOptions({ onError }));
@@ -41,6 +45,8 @@ export function useLendingAction() {
   const [current, setCurrent] = useState<LendingAction | null>(null);
   const run = (action: LendingAction, identifier: string, title: string) => {
     setCurrent(action);
+    setFailure(null);
+    clearStatus();
     const done = { onSuccess: () => onSuccess(action, title), onSettled: () => setCurrent(null) };
     switch (action) {
       case 'borrow':
@@ -58,5 +64,5 @@ export function useLendingAction() {
         break;
     }
   };
-  return { run, current };
+  return { run, current, failure };
 }
