@@ -321,8 +321,10 @@ export class PostgresAccountStore implements AccountStore {
     // Plain VACUUM only marks dead row versions (those that held the keys) as free space; their bytes stay in
     // the page until overwritten. VACUUM FULL writes the table into new files and drops the old ones, so no
     // removed key remains in the table's files. It holds an exclusive lock while it copies (seconds for a
-    // million small rows), which is acceptable for the one-off run after a purge. Old row images may still
-    // sit in WAL segments until PostgreSQL recycles them.
+    // million small rows), which is acceptable for the one-off run after a purge. (Measured: after plain VACUUM
+    // every purged key was still in the table file; after VACUUM FULL none.) Caveats: VACUUM FULL must copy row
+    // versions an open transaction can still see, so run it when no long transaction is open; and old row
+    // images may sit in WAL segments until PostgreSQL recycles them.
     await this.query('compact', `VACUUM (FULL, ANALYZE) ${this.table}`, []);
   }
 
