@@ -1,4 +1,4 @@
-import { readFile, rm } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -48,5 +48,16 @@ describe('bundle budget', () => {
     }
     console.log(`initial JavaScript: ${scripts.length} file(s), ${(gzipped / 1024).toFixed(1)} KB gzipped`);
     expect(gzipped).toBeLessThanOrEqual(BUDGET_BYTES);
+  });
+
+  it('holds no server code (the SPA imports only types from @lending/api)', async () => {
+    const assets = await readdir(join(dist, 'assets'));
+    const js = await Promise.all(
+      assets.filter((f) => f.endsWith('.js')).map((f) => readFile(join(dist, 'assets', f), 'utf8')),
+    );
+    for (const code of js) {
+      // Strings that survive minification: Node built-ins, the SQLite driver, the server's own messages.
+      expect(code).not.toMatch(/["']node:[a-z_]+["']|better-sqlite3|The account database is not answering/);
+    }
   });
 });
