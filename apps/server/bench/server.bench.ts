@@ -1,6 +1,8 @@
 // `pnpm --filter @lending/server bench`: an authenticated account.me through the whole stack (both cookies
 // opened, store read, request log serialised) against a bare Koa JSON endpoint, in one run on one machine.
 // autocannon runs in a child process. Target: at least half the bare endpoint's throughput.
+// A third, reference target (a trivial tRPC query through the same node-http adapter, no cookies, no store)
+// shows how much of the gap is tRPC's adapter itself.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
@@ -9,13 +11,15 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { startArchive } from '@lending/archive';
+import { initTRPC } from '@trpc/server';
+import { nodeHTTPRequestHandler } from '@trpc/server/adapters/node-http';
 import Koa from 'koa';
 import { createApp, loadEnv } from '../src/app';
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20);
-const DURATION = Number(process.env.BENCH_DURATION ?? 4);
+const DURATION = Number(process.env.BENCH_DURATION ?? 3);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const WARMUP = 2;
+const WARMUP = 1;
 const TARGET = 0.5;
 
 interface Load {
@@ -30,27 +34,56 @@ interface Load {
 
 const run = promisify(execFile);
 
-async function load(url: string, headers: Record<string, string>, duration: number): Promise<Load> {
+/** One autocannon run in a child process; `cpuPerRequest` is this process's CPU time (µs) per request. */
+async function load(
+  url: string,
+  headers: Record<string, string>,
+  duration: number,
+): Promise<Load & { cpuPerRequest: number }> {
   const script = path.join(import.meta.dirname, 'load.mjs');
+  const before = process.cpuUsage();
   const { stdout } = await run(process.execPath, [
     script,
     JSON.stringify({ url, headers, connections: CONNECTIONS, duration }),
   ]);
-  return JSON.parse(stdout) as Load;
+  const cpu = process.cpuUsage(before);
+  const result = JSON.parse(stdout) as Load;
+  return { ...result, cpuPerRequest: (cpu.user + cpu.system) / Math.max(1, result.total) };
 }
 
-async function bareKoa(): Promise<{ url: string; close(): Promise<void> }> {
-  const app = new Koa();
-  app.use((ctx) => {
-    ctx.body = { result: { data: { ok: true } } };
-  });
+async function serve(app: Koa): Promise<{ url: string; close(): Promise<void> }> {
   const handle = app.callback();
   const server = http.createServer((req, res) => void handle(req, res));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
+}
+
+function bareKoa(): Koa {
+  const app = new Koa();
+  app.use((ctx) => {
+    ctx.body = { result: { data: { ok: true } } };
+  });
+  return app;
+}
+
+function trivialTrpc(): Koa {
+  const t = initTRPC.create();
+  const router = t.router({ ping: t.procedure.query(() => ({ ok: true })) });
+  const app = new Koa();
+  app.use(async (ctx) => {
+    ctx.respond = false;
+    ctx.res.statusCode = 200;
+    await nodeHTTPRequestHandler({
+      router,
+      req: ctx.req,
+      res: ctx.res,
+      path: ctx.path.slice('/trpc/'.length),
+    });
+  });
+  return app;
 }
 
 const dir = mkdtempSync(path.join(tmpdir(), 'lending-bench-'));
@@ -68,7 +101,8 @@ const config = await loadEnv({
 // Log lines are serialised as in production, then dropped instead of flooding the terminal.
 const server = createApp(config, { logStream: { write: () => undefined } });
 const listening = await server.listen(0, '127.0.0.1');
-const bare = await bareKoa();
+const bare = await serve(bareKoa());
+const trpc = await serve(trivialTrpc());
 
 try {
   // Production behind a TLS proxy: the proxy's X-Forwarded-Proto makes the request secure.
@@ -85,49 +119,59 @@ try {
   if (login.status !== 200 || !cookie.includes('session=') || !cookie.includes('s3=')) {
     throw new Error(`login failed: ${login.status}`);
   }
-  const meUrl = `${listening.url}/trpc/account.me`;
-  const headers = { cookie, ...forwarded };
-  const me = (await (await fetch(meUrl, { headers })).json()) as {
+  const targets = [
+    { name: 'bare Koa JSON endpoint', url: `${bare.url}/`, headers: {} },
+    {
+      name: 'account.me (both cookies, store)',
+      url: `${listening.url}/trpc/account.me`,
+      headers: { cookie, ...forwarded },
+    },
+    { name: 'reference: trivial tRPC query', url: `${trpc.url}/trpc/ping`, headers: {} },
+  ];
+  const me = (await (await fetch(targets[1]!.url, { headers: targets[1]!.headers })).json()) as {
     result?: { data?: { keysSource?: string } };
   };
   if (me.result?.data?.keysSource !== 'cookie') throw new Error('account.me did not see both cookies');
 
   console.log(
-    `autocannon in a child process: ${CONNECTIONS} connections; ${ROUNDS} alternating rounds of ${DURATION} s per target after a ${WARMUP} s warm-up each`,
+    `autocannon in a child process: ${CONNECTIONS} connections; ${ROUNDS} alternating rounds of ${DURATION} s per target, after a ${WARMUP} s warm-up each`,
   );
-  await load(bare.url, {}, WARMUP);
-  await load(meUrl, headers, WARMUP);
-  // Alternating rounds, so a load spike from elsewhere on the machine hits both targets alike.
-  const bareRuns: Load[] = [];
-  const meRuns: Load[] = [];
+  for (const target of targets) await load(target.url, target.headers, WARMUP);
+  // Alternating rounds, so a load spike from elsewhere on the machine hits every target alike.
+  const runs: (Load & { cpuPerRequest: number })[][] = targets.map(() => []);
   for (let round = 0; round < ROUNDS; round++) {
-    bareRuns.push(await load(bare.url, {}, DURATION));
-    meRuns.push(await load(meUrl, headers, DURATION));
+    const results: string[] = [];
+    for (const [i, target] of targets.entries()) {
+      const result = await load(target.url, target.headers, DURATION);
+      runs[i]!.push(result);
+      results.push(`${result.requests.toFixed(0)} req/s`);
+    }
+    const ratio = runs[1]![round]!.requests / runs[0]![round]!.requests;
+    console.log(`round ${round + 1}: ${results.join(' | ')}   account.me/bare ${ratio.toFixed(2)}x`);
   }
-  const median = (runs: Load[]) =>
-    [...runs].sort((a, b) => a.requests - b.requests)[Math.floor(runs.length / 2)]!;
-  const row = (name: string, r: Load) =>
-    `${name.padEnd(34)} ${r.requests.toFixed(0).padStart(8)} req/s   p50 ${String(r.p50).padStart(3)} ms   p99 ${String(r.p99).padStart(3)} ms`;
-  for (let round = 0; round < ROUNDS; round++) {
-    const ratio = meRuns[round]!.requests / bareRuns[round]!.requests;
+  const median = <T extends Load>(list: T[]): T =>
+    [...list].sort((a, b) => a.requests - b.requests)[Math.floor(list.length / 2)]!;
+  console.log('median round per target:');
+  for (const [i, target] of targets.entries()) {
+    const r = median(runs[i]!);
     console.log(
-      `round ${round + 1}: bare ${bareRuns[round]!.requests.toFixed(0)} req/s, account.me ${meRuns[round]!.requests.toFixed(0)} req/s, ratio ${ratio.toFixed(2)}x`,
+      `  ${target.name.padEnd(34)} ${r.requests.toFixed(0).padStart(7)} req/s   p50 ${String(r.p50).padStart(4)} ms   p99 ${String(r.p99).padStart(4)} ms   server CPU ${r.cpuPerRequest.toFixed(0).padStart(5)} µs/req`,
     );
   }
-  const bareResult = median(bareRuns);
-  const meResult = median(meRuns);
-  console.log('median round:');
-  console.log(row('bare Koa JSON endpoint', bareResult));
-  console.log(row('account.me (both cookies, store)', meResult));
-  const failures = meRuns.reduce((n, r) => n + r.non2xx + r.errors + r.timeouts, 0);
-  const ratio = meResult.requests / bareResult.requests;
+  const failures = runs[1]!.reduce((n, r) => n + r.non2xx + r.errors + r.timeouts, 0);
+  const ratio = median(runs[1]!).requests / median(runs[0]!).requests;
+  const ceiling = median(runs[2]!).requests / median(runs[0]!).requests;
+  console.log(
+    `trivial tRPC query / bare: ${ceiling.toFixed(2)}x (the adapter's own ceiling on this machine)`,
+  );
   const ok = ratio >= TARGET && failures === 0;
   console.log(
-    `ratio ${ratio.toFixed(2)}x (target >= ${TARGET}x), failed requests ${failures}: ${ok ? 'PASS' : 'FAIL'}`,
+    `account.me / bare: ${ratio.toFixed(2)}x (target >= ${TARGET}x), failed requests ${failures}: ${ok ? 'PASS' : 'FAIL'}`,
   );
   process.exitCode = ok ? 0 : 1;
 } finally {
   await bare.close();
+  await trpc.close();
   await server.close();
   await archive.close();
   rmSync(dir, { recursive: true, force: true });
