@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Fernet, InvalidToken, MultiFernet } from './index';
 import type { InvalidTokenReason } from './index';
+import { forgeToken } from '../test/forge';
 import { decodeToken, encryptToken, parseKey } from './internal';
 
 const key = fc.uint8Array({ minLength: 32, maxLength: 32 });
@@ -48,6 +49,22 @@ describe('Fernet properties', () => {
         expect(fernet.extractTimestamp(token)).toBe(t);
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it('keeps decrypting correctly with one Fernet across many tokens, failures included', () => {
+    // Decryption reuses one block decipher per key: no state may leak from one token into the next.
+    const keyText = Fernet.generateKey();
+    const fernet = new Fernet(keyText);
+    const badPadding = forgeToken(keyText, Buffer.alloc(32, 0x11));
+    fc.assert(
+      fc.property(fc.array(fc.oneof(bytes, fc.constant(null)), { minLength: 1, maxLength: 20 }), (items) => {
+        const tokens = items.map((data) => (data === null ? null : ([data, fernet.encrypt(data)] as const)));
+        for (const item of tokens.reverse()) {
+          if (item === null) expect(reason(() => fernet.decrypt(badPadding))).toBe('bad_padding');
+          else expect(fernet.decrypt(item[1]).equals(item[0])).toBe(true);
+        }
+      }),
     );
   });
 
