@@ -1,4 +1,5 @@
 // A patron in a real browser (Chromium via playwright-core) against the real server and the stand-in.
+import { createLendingClient } from '@lending/api/client';
 import { legacyAccountSeeds, demoPatrons } from '@lending/archive';
 import { seedLegacyAccounts } from '@lending/accounts';
 import { cookieKeys, sealCookie } from '@lending/crypto';
@@ -278,5 +279,35 @@ describe('the patron SPA in Chromium', () => {
     await screenshot(page, 'offline', { fullPage: false });
     await context.setOffline(false);
     await context.close();
+  });
+
+  it('offers the waitlist when every copy is out, and lets the patron leave it', async () => {
+    // Another patron takes the only copy of a one-copy book, through the typed client.
+    const other =
+      demoPatrons().find((p) => p.email === 'old-timer@example.org') ?? patron('scholar@example.org');
+    const api = createLendingClient({ url: `${system.baseUrl}/trpc` });
+    await api.auth.loginWithKeys.mutate({ access: other.access, secret: other.secret });
+    const books = await api.books.list.query();
+    const single = books.find((b) => b.availability.copies === 1 && b.availability.availableCopies === 1);
+    expect(single, 'a one-copy book with its copy free').toBeDefined();
+    await api.loans.borrow.mutate({ identifier: single!.identifier });
+
+    const reader = patron('reader@example.org');
+    const { context, page } = await openPage(system);
+    await logIn(page, reader.email, reader.password);
+    const card = page
+      .getByRole('listitem')
+      .filter({ has: page.getByRole('heading', { name: single!.title, exact: true }) });
+    await card.getByText('The only copy is on loan').waitFor();
+    expect(await card.getByRole('button', { name: 'Borrow', exact: true }).count()).toBe(0);
+    await card.getByRole('button', { name: 'Join waitlist' }).click();
+    await waitForStatus(page, `You joined the waitlist for “${single!.title}”`);
+    await card.getByText('You are on the waitlist').waitFor();
+    await screenshot(page, 'waitlist-joined', { fullPage: false });
+    await card.getByRole('button', { name: 'Leave waitlist' }).click();
+    await waitForStatus(page, `You left the waitlist for “${single!.title}”`);
+    await card.getByRole('button', { name: 'Join waitlist' }).waitFor();
+    await context.close();
+    await api.loans.return.mutate({ identifier: single!.identifier });
   });
 });

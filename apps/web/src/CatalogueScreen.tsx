@@ -65,7 +65,7 @@ function availabilityText(book: Book): string {
     return `Available: ${a.availableCopies} of ${a.copies} ${a.copies === 1 ? 'copy' : 'copies'}`;
   }
   if (a.copies === 0) return 'Not available to borrow';
-  return `All ${a.copies === 1 ? 'copies' : `${a.copies} copies`} on loan${waiting}`;
+  return `${a.copies === 1 ? 'The only copy is' : `All ${a.copies} copies are`} on loan${waiting}`;
 }
 
 function BookCard({ book }: { book: Book }) {
