@@ -159,14 +159,18 @@ try {
     );
   }
   const failures = runs[1]!.reduce((n, r) => n + r.non2xx + r.errors + r.timeouts, 0);
-  const ratio = median(runs[1]!).requests / median(runs[0]!).requests;
+  // Each round pairs measurements taken seconds apart, so the headline is the median of the per-round ratios.
+  const roundRatios = runs[1]!
+    .map((r, round) => r.requests / runs[0]![round]!.requests)
+    .sort((a, b) => a - b);
+  const ratio = roundRatios[Math.floor(roundRatios.length / 2)]!;
   const ceiling = median(runs[2]!).requests / median(runs[0]!).requests;
   console.log(
     `trivial tRPC query / bare: ${ceiling.toFixed(2)}x (the adapter's own ceiling on this machine)`,
   );
   const ok = ratio >= TARGET && failures === 0;
   console.log(
-    `account.me / bare: ${ratio.toFixed(2)}x (target >= ${TARGET}x), failed requests ${failures}: ${ok ? 'PASS' : 'FAIL'}`,
+    `account.me / bare, median of the rounds: ${ratio.toFixed(2)}x (target >= ${TARGET}x), failed requests ${failures}: ${ok ? 'PASS' : 'FAIL'}`,
   );
   process.exitCode = ok ? 0 : 1;
 } finally {
