@@ -35,7 +35,10 @@ export function useLendingAction() {
   const onError = (error: unknown) => {
     const problem = describeError(error);
     // relogin problems are handled globally (login form with the reason); everything else is said here.
-    if (!problem.relogin) setFailure(problem.message);
+    if (problem.relogin) return;
+    setFailure(problem.message);
+    // The catalogue may be stale (someone else took the last copy): show what is true now.
+    if (!problem.network) void refreshLending();
   };
   const borrow = useMutation(trpc.loans.borrow.mutationOptions({ onError }));
   const ret = useMutation(trpc.loans.return.mutationOptions({ onError }));
