@@ -136,7 +136,8 @@ describe.each(await backends())('pnpm purge on $name', (backend) => {
           expect(bytes.includes(account.s3Keys?.secret ?? '')).toBe(false);
           expect(bytes.includes(account.s3Keys?.access ?? '')).toBe(false);
         }
-        expect(bytes.includes('s3Keys')).toBe(false);
+        // No record holds the field any more (the schema may name it, e.g. in a partial index's WHERE).
+        expect(bytes.includes('"s3Keys"')).toBe(false);
       }
 
       const again = await runPurge(['--yes', '--json', '--database-url', db.url]);
