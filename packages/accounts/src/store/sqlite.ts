@@ -67,6 +67,7 @@ function uniqueField(error: unknown): 'username' | 'email' | 'itemname' | null {
 export class SqliteAccountStore implements AccountStore {
   readonly kind = 'sqlite' as const;
   private closed = false;
+  private purgeCheckpointRaised = false;
   private readonly stmt;
 
   private constructor(private readonly db: Database.Database) {
@@ -250,6 +251,14 @@ export class SqliteAccountStore implements AccountStore {
         failed: [],
       });
       if (limit === 0) return empty();
+      if (!dryRun && !this.purgeCheckpointRaised) {
+        // Rows sit in insertion order and the walk goes in username order, so each batch rewrites pages scattered
+        // over the file; at the default auto-checkpoint (1000 pages) they were copied and fsynced into the database
+        // every couple of batches. Every 10000 pages (~40 MB of WAL) lets rewrites of a page coalesce: a third of
+        // the purge's time at 100k rows. Only this connection, the one purging, is affected; compact() truncates.
+        this.db.pragma('wal_autocheckpoint = 10000');
+        this.purgeCheckpointRaised = true;
+      }
       const batch = () => {
         const { scanned, last } = this.stmt.batchBounds.get(after, limit) ?? { scanned: 0, last: null };
         if (scanned === 0 || last === null) return empty();
