@@ -1,12 +1,14 @@
 // Runs the one AccountStore contract against SQLite (a temp file) and PostgreSQL (a fresh random schema).
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+import { AccountExistsError } from '../src/errors';
 import { openAccountStore } from '../src/store/index';
+import { SQLITE_MIGRATIONS } from '../src/store/sqlite-migrations';
 import { account, describeStoreContract, type StoreTarget } from './store-contract';
 
 const tempRoot = mkdtempSync(join(tmpdir(), 'lending-store-'));
@@ -79,6 +81,91 @@ describe('SqliteAccountStore specifics', () => {
       db.close();
       await target.dispose();
     }
+  });
+
+  it('migration 3 rebuilds a version-2 table as WITHOUT ROWID, keeping every row, constraint and index', async () => {
+    const target = await sqliteTarget();
+    const file = target.files!.database;
+    // A database as version 2 left it: the rowid table, rows inserted out of key order, some holding keys.
+    mkdirSync(join(file, '..'), { recursive: true });
+    const old = new Database(file);
+    old.pragma('journal_mode = WAL');
+    old.exec(
+      'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
+    );
+    for (const migration of SQLITE_MIGRATIONS.filter((m) => m.version <= 2)) {
+      old.exec(migration.sql);
+      old
+        .prepare("INSERT INTO schema_migrations VALUES (?, ?, '2026-01-01T00:00:00.000Z')")
+        .run(migration.version, migration.name);
+    }
+    const insert = old.prepare('INSERT INTO accounts VALUES (?, ?, ?, ?, ?)');
+    for (const i of [5, 3, 9, 1, 7, 2, 8, 4, 6]) {
+      const doc = {
+        username: `user-${i}`,
+        email: `User-${i}@Example.org`,
+        displayName: `User ${i}`,
+        status: 'active',
+        itemname: i % 3 === 0 ? null : `@user-${i}`,
+        createdOn: '2026-01-02T03:04:05.000Z',
+        lastLogin: null,
+        unknownField: { kept: i },
+        ...(i % 2 === 1 ? { s3Keys: { access: `ACCESS${i}`, secret: `SECRET${i}` } } : {}),
+      };
+      insert.run(doc.username, doc.email.toLowerCase(), doc.itemname, i, JSON.stringify(doc));
+    }
+    const allRows = (db: Database.Database) =>
+      db
+        .prepare('SELECT username, email_lower, itemname, revision, data FROM accounts ORDER BY username')
+        .all();
+    const before = allRows(old);
+    old.close();
+
+    const store = await openAccountStore(target.url);
+    expect((await target.migrations()).version).toBe(3);
+    const db = new Database(file, { readonly: true });
+    try {
+      expect(allRows(db)).toEqual(before);
+      const table = db
+        .prepare("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'accounts'")
+        .get() as {
+        sql: string;
+      };
+      expect(table.sql).toMatch(/WITHOUT ROWID\s*$/);
+      expect(() => db.prepare('SELECT rowid FROM accounts').get()).toThrow(/rowid/);
+      expect(
+        db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name LIKE 'accounts_%'").get(),
+      ).toEqual({
+        n: 1, // the partial index; no leftover copy of the table
+      });
+      const holders = db
+        .prepare(
+          `SELECT username FROM accounts INDEXED BY accounts_with_s3keys
+                  WHERE json_type(data, '$.s3Keys') IS NOT NULL ORDER BY username`,
+        )
+        .all();
+      expect(holders).toEqual([1, 3, 5, 7, 9].map((i) => ({ username: `user-${i}` })));
+    } finally {
+      db.close();
+    }
+    // The unique constraints still hold, and are still reported by field.
+    for (const [extra, field] of [
+      [{ username: 'user-4' }, 'username'],
+      [{ email: 'USER-4@example.org' }, 'email'],
+      [{ itemname: '@user-4' }, 'itemname'],
+    ] as const) {
+      const attempt = store.create(account(10, extra));
+      await expect(attempt).rejects.toBeInstanceOf(AccountExistsError);
+      await expect(attempt).rejects.toMatchObject({ field });
+    }
+    await store.create(account(10, { itemname: null }));
+    await store.create(account(11, { itemname: null }));
+    expect((await store.getByUsername('user-1'))?.unknownField).toEqual({ kept: 1 });
+    expect((await store.getByEmail('user-2@example.org'))?.username).toBe('user-2');
+    const batch = await store.purgeS3KeysBatch({ after: null, limit: 100, dryRun: false });
+    expect(batch.purged).toEqual([1, 3, 5, 7, 9].map((i) => `user-${i}`));
+    await store.close();
+    await target.dispose();
   });
 
   it('reports a malformed record in a purge batch by username and purges the rest', async () => {

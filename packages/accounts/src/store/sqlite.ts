@@ -252,10 +252,10 @@ export class SqliteAccountStore implements AccountStore {
       });
       if (limit === 0) return empty();
       if (!dryRun && !this.purgeCheckpointRaised) {
-        // Rows sit in insertion order and the walk goes in username order, so each batch rewrites pages scattered
-        // over the file; at the default auto-checkpoint (1000 pages) they were copied and fsynced into the database
-        // every couple of batches. Every 10000 pages (~40 MB of WAL) lets rewrites of a page coalesce: a third of
-        // the purge's time at 100k rows. Only this connection, the one purging, is affected; compact() truncates.
+        // At the default auto-checkpoint (1000 pages) the rewritten pages were copied and fsynced into the database
+        // every couple of batches. Every 10000 pages (~40 MB of WAL) lets rewrites of a page coalesce (interior and
+        // index pages; since migration 3 the table is clustered by username, so a leaf is rewritten by one batch).
+        // Only this connection, the one purging, is affected; compact() truncates.
         this.db.pragma('wal_autocheckpoint = 10000');
         this.purgeCheckpointRaised = true;
       }
