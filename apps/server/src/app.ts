@@ -78,17 +78,27 @@ export function closeServer(server: http.Server, graceMs = 10_000): Promise<void
   });
 }
 
-/** A store that may still be opening: every call waits for it. */
+/** A store that may still be opening: every call waits for it, then goes straight to it once it is open. */
 function deferredStore(kind: AccountStore['kind'], opening: Promise<AccountStore>): AccountStore {
+  let open: AccountStore | null = null;
+  opening.then(
+    (store) => (open = store),
+    () => undefined,
+  );
+  const methods = new Map<PropertyKey, (...args: unknown[]) => unknown>();
   return new Proxy({} as AccountStore, {
     get(_target, property) {
       if (property === 'kind') return kind;
       if (property === 'then') return undefined; // not a thenable
-      return async (...args: unknown[]) => {
-        const store = await opening;
-        const method = Reflect.get(store, property) as (...a: unknown[]) => unknown;
-        return method.apply(store, args);
-      };
+      let method = methods.get(property);
+      if (method === undefined) {
+        const call = (store: AccountStore, args: unknown[]) =>
+          (Reflect.get(store, property) as (...a: unknown[]) => unknown).apply(store, args);
+        method = (...args: unknown[]) =>
+          open ? call(open, args) : opening.then((store) => call(store, args));
+        methods.set(property, method);
+      }
+      return method;
     },
   });
 }

@@ -37,19 +37,29 @@ export function guardStore(store: AccountStore, pingTimeoutMs = 2000): AccountSt
     }
     throw error;
   }
+  // One wrapper per method, made on first use (keyed by the function, so a replaced method gets its own):
+  // the hot path, a read per request, allocates nothing here.
+  const wrappers = new WeakMap<object, unknown>();
   return new Proxy(store, {
     get(target, property, receiver) {
       const value: unknown = Reflect.get(target, property, receiver);
-      if (typeof value !== 'function' || property === 'close' || property === 'ping') {
-        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      if (typeof value !== 'function') return value;
+      let wrapper = wrappers.get(value);
+      if (wrapper === undefined) {
+        const method = value as (...a: unknown[]) => Promise<unknown>;
+        wrapper =
+          property === 'close' || property === 'ping'
+            ? method.bind(target)
+            : (...args: unknown[]): Promise<unknown> => {
+                try {
+                  return Promise.resolve(method.apply(target, args)).catch(classify);
+                } catch (error) {
+                  return classify(error);
+                }
+              };
+        wrappers.set(value, wrapper);
       }
-      return async (...args: unknown[]): Promise<unknown> => {
-        try {
-          return await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
-        } catch (error) {
-          return classify(error);
-        }
-      };
+      return wrapper;
     },
   });
 }

@@ -133,6 +133,7 @@ export function trpcMount(options: { deps: ApiDeps; production: boolean; maxBody
           batchIndex: 0,
         });
         ctx.status = 200;
+        ctx.set('Content-Type', 'application/json'); // before the body, else Koa looks up a type for a string
         ctx.body = JSON.stringify({ result: { data } });
       } catch (cause) {
         const error = getTRPCErrorFromUnknown(cause);
@@ -146,9 +147,9 @@ export function trpcMount(options: { deps: ApiDeps; production: boolean; maxBody
           ctx: context,
         });
         ctx.status = statusOf(error);
+        ctx.set('Content-Type', 'application/json');
         ctx.body = JSON.stringify({ error: shape });
       }
-      ctx.set('Content-Type', 'application/json');
       ctx.set('Vary', 'trpc-accept, accept');
       return;
     }
