@@ -156,11 +156,12 @@ export function createApp(config: ServerConfig, overrides: AppOverrides = {}): L
       await next();
     } finally {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const route = ctx.path.startsWith(TRPC_PREFIX) ? ctx.path : ctx.path.split('/')[1] || '/';
-      metrics.httpRequest(ctx.path.startsWith(TRPC_PREFIX) ? 'trpc' : route, ctx.method, ctx.status, seconds);
+      const path = ctx.path;
+      const route = path.startsWith(TRPC_PREFIX) ? 'trpc' : path.split('/')[1] || '/';
+      metrics.httpRequest(route, ctx.method, ctx.status, seconds);
       requestLog(ctx).info(
         {
-          req: { method: ctx.method, url: ctx.path, remoteAddress: ctx.ip },
+          req: { method: ctx.method, url: path, remoteAddress: ctx.ip },
           res: { statusCode: ctx.status },
           responseTime: Math.round(seconds * 1e4) / 10,
         },

@@ -46,26 +46,41 @@ export function canSetSecureCookies(ctx: Context, production: boolean): boolean 
   return !production || ctx.secure;
 }
 
-export function cookieJar(ctx: Context, production: boolean, log: Logger): CookieJar {
-  const allowed = canSetSecureCookies(ctx, production);
-  const refuse = (name: CookieName) =>
-    log.warn(
+/** The request's cookies as procedures see them; one small object per request, its methods shared. */
+class KoaCookieJar implements CookieJar {
+  constructor(
+    private readonly ctx: Context,
+    /** canSetSecureCookies for this request. */
+    private readonly allowed: boolean,
+    private readonly log: Logger,
+  ) {}
+
+  get(name: CookieName): string | undefined {
+    return this.ctx.cookies.get(name);
+  }
+
+  set(name: CookieName, value: string, { persistent }: { persistent: boolean }): void {
+    if (!this.allowed) return this.refuse(name);
+    putSetCookie(
+      this.ctx,
+      name,
+      serializeCookie(name, value, persistent ? REMEMBER_MAX_AGE_SECONDS : undefined),
+    );
+  }
+
+  clear(name: CookieName): void {
+    if (!this.allowed) return this.refuse(name);
+    putSetCookie(this.ctx, name, clearedCookie(name));
+  }
+
+  private refuse(name: CookieName): void {
+    this.log.warn(
       { cookie: name },
       'cookie not sent: production request without HTTPS (set TRUST_PROXY behind TLS)',
     );
-  return {
-    get: (name) => ctx.cookies.get(name),
-    set(name, value, { persistent }) {
-      if (!allowed) return refuse(name);
-      putSetCookie(
-        ctx,
-        name,
-        serializeCookie(name, value, persistent ? REMEMBER_MAX_AGE_SECONDS : undefined),
-      );
-    },
-    clear(name) {
-      if (!allowed) return refuse(name);
-      putSetCookie(ctx, name, clearedCookie(name));
-    },
-  };
+  }
+}
+
+export function cookieJar(ctx: Context, production: boolean, log: Logger): CookieJar {
+  return new KoaCookieJar(ctx, canSetSecureCookies(ctx, production), log);
 }

@@ -75,6 +75,20 @@ function singleQueryInput(ctx: Context, path: string): { input: unknown } | null
   }
 }
 
+/** One log line for a procedure that failed: an error for a fault, a warning for an outage, info for a refusal. */
+function logProcedureError(
+  log: Logger,
+  { error, path: procedure, type }: { error: TRPCError; path?: string; type: string },
+): void {
+  const status = statusOf(error);
+  const fields = { procedure, type, status, code: error.code, appCode: appCodeOf(error) };
+  if (status >= 500 && !isDatabaseOutage(error) && status !== 503)
+    log.error({ ...fields, err: error }, 'procedure failed');
+  else if (status >= 500)
+    log.warn({ ...fields, cause: String(error.cause?.message ?? '') }, 'dependency unavailable');
+  else log.info(fields, 'procedure refused');
+}
+
 export function requestLog(ctx: Context): Logger {
   return ctx.state.log as Logger;
 }
@@ -106,15 +120,6 @@ export function trpcMount(options: { deps: ApiDeps; production: boolean; maxBody
       setHeader: (name, value) => ctx.set(name, value),
     };
     ctx.set('Cache-Control', 'no-store');
-    const onError = ({ error, path: procedure, type }: { error: TRPCError; path?: string; type: string }) => {
-      const status = statusOf(error);
-      const fields = { procedure, type, status, code: error.code, appCode: appCodeOf(error) };
-      if (status >= 500 && !isDatabaseOutage(error) && status !== 503)
-        log.error({ ...fields, err: error }, 'procedure failed');
-      else if (status >= 500)
-        log.warn({ ...fields, cause: String(error.cause?.message ?? '') }, 'dependency unavailable');
-      else log.info(fields, 'procedure refused');
-    };
 
     // Fast path for the hot case, a single GET query (account.me, books.list, loans.*): the same procedure
     // call and error shape as tRPC's handler, without its per-request fetch Request/Response, AbortSignals
@@ -137,7 +142,7 @@ export function trpcMount(options: { deps: ApiDeps; production: boolean; maxBody
         ctx.body = JSON.stringify({ result: { data } });
       } catch (cause) {
         const error = getTRPCErrorFromUnknown(cause);
-        onError({ error, path, type: 'query' });
+        logProcedureError(log, { error, path, type: 'query' });
         const shape = getTRPCErrorShape({
           config: appRouter._def._config,
           error,
@@ -163,7 +168,7 @@ export function trpcMount(options: { deps: ApiDeps; production: boolean; maxBody
       path,
       maxBodySize,
       createContext: () => createContext(deps, info),
-      onError,
+      onError: (failure) => logProcedureError(log, failure),
       responseMeta({ errors, paths }) {
         if (errors.length === 0) return {};
         const statuses = new Set(errors.map(statusOf));
