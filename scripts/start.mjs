@@ -167,9 +167,11 @@ else say(`using archive.org at ARCHIVE_URL (no stand-in started).`);
 start('server', 'apps/server/src/main.ts');
 
 const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+// Browsers keep Secure cookies from plain-http `localhost`, so that is the address to open in development.
+const browserUrl = ['127.0.0.1', '0.0.0.0', '::1'].includes(host) ? `http://localhost:${port}` : url;
 if (await waitForHealth(url, 60_000)) {
   console.log(`
-  Lending is running: ${url}
+  Lending is running: open ${browserUrl}
   Demo login:  ${DEMO.email} / ${DEMO.password}
   With curl:   curl -c jar -H 'content-type: application/json' \\
                  -d '{"email":"${DEMO.email}","password":"${DEMO.password}"}' ${url}/trpc/auth.login
