@@ -2,8 +2,10 @@
 // the purge (a child process, as an operator runs it) against the floor on identical copies: one UPDATE that
 // removes the field from the rows holding it (the strict floor, the one the verdict uses), and one UPDATE that
 // rewrites every row (the issue's wording). Also the purge's peak RSS, to show memory stays flat.
-// Accounts are inserted in generation order, so (as in production, where usernames are chosen by patrons) the
-// physical order of rows is unrelated to the key order the purge walks in.
+// Accounts are inserted in generation order, so (as in production, where usernames are chosen by patrons) they
+// arrive in random key order: PostgreSQL's heap holds them in that order, unrelated to the key order the purge
+// walks in; SQLite's table is a B-tree keyed by username (WITHOUT ROWID), whose leaves are split as rows arrive
+// (partly filled, scattered over the file).
 //
 //   pnpm --filter @lending/tools bench [--sizes 100000,1000000] [--adapters sqlite,postgres] [--batch-size N]
 //
@@ -35,7 +37,9 @@ const { values } = parseArgs({
 });
 const sizes = values.sizes.split(',').map(Number);
 const adapters = values.adapters.split(',') as ('sqlite' | 'postgres')[];
-const batchSize = values['batch-size'] ? Number(values['batch-size']) : DEFAULT_BATCH_SIZE;
+/** The purge's own default per adapter unless --batch-size is given. */
+const batchSizeFor = (adapter: 'sqlite' | 'postgres'): number =>
+  values['batch-size'] ? Number(values['batch-size']) : DEFAULT_BATCH_SIZE[adapter];
 const withKeys = values['with-keys'];
 
 interface PurgeRun {
@@ -74,7 +78,7 @@ async function seed(databaseUrl: string, accounts: number): Promise<void> {
 }
 
 /** Peak RSS of the child: /usr/bin/time -v when present, else polling VmHWM in /proc. */
-async function runPurge(databaseUrl: string): Promise<PurgeRun> {
+async function runPurge(databaseUrl: string, batchSize: number): Promise<PurgeRun> {
   const timeFile = join(tmpdir(), `purge-bench-time-${process.pid}.txt`);
   const useTime = existsSync('/usr/bin/time');
   const nodeArgs = [
@@ -161,7 +165,7 @@ async function benchSqlite(dir: string, accounts: number): Promise<Row> {
   const floorMs = floor('holders', `WHERE json_type(data, '$.s3Keys') IS NOT NULL`);
   const floorAllMs = floor('every row', '');
 
-  const run = await runPurge(`sqlite:${purgeFile}`);
+  const run = await runPurge(`sqlite:${purgeFile}`, batchSizeFor('sqlite'));
   rmSync(purgeFile, { force: true });
   return { adapter: 'sqlite', accounts, floorMs, floorAllMs, run };
 }
@@ -201,7 +205,7 @@ async function benchPostgres(accounts: number): Promise<Row> {
     await client.query(`VACUUM ANALYZE ${purgeSchema}.accounts`);
     await client.query('CHECKPOINT');
 
-    const run = await runPurge(purgeUrl);
+    const run = await runPurge(purgeUrl, batchSizeFor('postgres'));
     return { adapter: 'postgres', accounts, floorMs, floorAllMs, run };
   } finally {
     await client.query(`DROP SCHEMA IF EXISTS ${purgeSchema} CASCADE`);
@@ -218,7 +222,7 @@ const benchStarted = performance.now();
 try {
   for (const adapter of adapters) {
     for (const accounts of sizes) {
-      log(`${adapter}, ${accounts} accounts, ${withKeys}% with keys, batch size ${batchSize}`);
+      log(`${adapter}, ${accounts} accounts, ${withKeys}% with keys, batch size ${batchSizeFor(adapter)}`);
       const row = adapter === 'sqlite' ? await benchSqlite(dir, accounts) : await benchPostgres(accounts);
       log(
         `  purge: walk ${fmt(row.run.walkMs)} (x${(row.run.walkMs / row.floorMs).toFixed(2)} the floor), ` +
@@ -233,7 +237,7 @@ try {
 
 console.log('');
 console.log(
-  `purge benchmark: ${withKeys}% of accounts with keys, batch size ${batchSize}, ${((performance.now() - benchStarted) / 60000).toFixed(1)} min`,
+  `purge benchmark: ${withKeys}% of accounts with keys, batch size ${adapters.map((a) => `${batchSizeFor(a)} (${a})`).join(', ')}, ${((performance.now() - benchStarted) / 60000).toFixed(1)} min`,
 );
 console.log(
   'adapter  |  accounts | floor: UPDATE holders | floor: UPDATE all | purge walk | walk/holders | walk/all | compaction | process | peak RSS | verdict',

@@ -19,7 +19,7 @@ describe('parsePurgeArgs', () => {
       dryRun: false,
       yes: false,
       json: false,
-      batchSize: DEFAULT_BATCH_SIZE,
+      batchSize: DEFAULT_BATCH_SIZE.sqlite,
       databaseUrl: 'sqlite:./data/lending.db',
       metricsUrl: DEFAULT_METRICS_URL,
     });
@@ -38,6 +38,10 @@ describe('parsePurgeArgs', () => {
       metricsUrl: 'http://h:3000/metrics',
     });
     expect(parse('--help').mode).toBe('help');
+    // The default batch size depends on the store: SQLite's batches lock the whole database, PostgreSQL's rows.
+    expect(parse('--database-url', 'postgres://h/db').batchSize).toBe(DEFAULT_BATCH_SIZE.postgres);
+    expect(parsePurgeArgs([], 'postgresql://h/db').batchSize).toBe(DEFAULT_BATCH_SIZE.postgres);
+    expect(parse('--database-url', 'sqlite:other.db').batchSize).toBe(DEFAULT_BATCH_SIZE.sqlite);
   });
 
   it.each([

@@ -1,7 +1,8 @@
 // Direct access to the account table, for what the AccountStore interface deliberately does not offer:
 // a cheap account count (the progress bar's total) and bulk inserts (seeding a million accounts).
 // The layout is the one @lending/accounts migrations create (packages/accounts/src/store/*-migrations.ts):
-// accounts(username, email_lower, itemname, revision, data) with the whole record as JSON in `data`.
+// accounts(username, email_lower, itemname, revision, data) with the whole record as JSON in `data` (on SQLite a
+// WITHOUT ROWID table: no rowid to rely on, username is the key).
 // Always open the store with openAccountStore first, so that its migrations have run.
 import Database from 'better-sqlite3';
 import pg from 'pg';
@@ -125,7 +126,8 @@ export async function openBulkWriter(databaseUrl: string): Promise<BulkWriter> {
   db.pragma('journal_mode = WAL');
   db.pragma('secure_delete = ON');
   db.pragma('synchronous = NORMAL');
-  // Rows arrive in random key order: a large page cache keeps the three unique indexes' pages in memory.
+  // Rows arrive in random key order: a large page cache keeps the pages of the table (WITHOUT ROWID, a B-tree
+  // keyed by username since migration 3) and of its two other unique indexes in memory.
   db.pragma('cache_size = -262144');
   const insert = db.prepare<[string, string, string | null, string]>(
     'INSERT INTO accounts (username, email_lower, itemname, revision, data) VALUES (?, ?, ?, 1, ?)',
