@@ -56,4 +56,18 @@ describe('SPA', () => {
     expect(res.headers.get('content-type')).toContain('application/json');
     await res.arrayBuffer();
   });
+
+  it('labels request metrics with a fixed set of routes, whatever paths clients make up', async () => {
+    for (let i = 0; i < 20; i++) await (await fetch(`${stack.url}/made-up-${i}/x`)).arrayBuffer();
+    await (await fetch(`${stack.url}/healthz`)).arrayBuffer();
+    const text = await (await fetch(`${stack.url}/metrics`)).text();
+    const routes = new Set(
+      [...text.matchAll(/lending_http_request_duration_seconds_count\{[^}]*route="([^"]*)"/g)].map(
+        (m) => m[1],
+      ),
+    );
+    expect([...routes].sort()).toEqual(expect.arrayContaining(['healthz', 'spa']));
+    for (const route of routes) expect(['trpc', 'healthz', 'metrics', 'spa']).toContain(route);
+    expect(text).not.toContain('made-up');
+  });
 });
