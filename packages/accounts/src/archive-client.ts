@@ -3,6 +3,7 @@
 // the stable codes of DESIGN.md. Keys travel only in bodies and headers, never in URLs, logs or messages.
 import { z } from 'zod';
 import { AppError, ArchiveConfigError } from './errors';
+import { isStorableString } from './store/records';
 import type { S3Keys } from './types';
 
 export interface ArchiveClientOptions {
@@ -78,13 +79,8 @@ export interface CatalogueBook {
 
 export type LoanAction = 'borrow_book' | 'browse_book' | 'return_loan' | 'join_waitlist' | 'leave_waitlist';
 
-const LONE_SURROGATE = /\p{Cs}/u;
 /** A string the account store can keep as it is: bounded, no NUL, no lone surrogate. */
-const text = (max: number) =>
-  z
-    .string()
-    .max(max)
-    .refine((value) => !value.includes('\0') && !LONE_SURROGATE.test(value));
+const text = (max: number) => z.string().max(max).refine(isStorableString);
 /** archive.org sometimes sends null for an absent field. */
 const optionalText = (max: number) =>
   text(max)
@@ -204,7 +200,7 @@ const jsonObject = z.record(z.string(), z.unknown());
 const loanDoneSchema = z.looseObject({ success: z.literal(true) });
 
 /** Access keys never hold ':' (it separates them in `LOW access:secret`); both are printable ASCII. */
-const keysSchema = z.object({
+export const keysSchema = z.object({
   access: z.string().regex(/^[\x21-\x39\x3b-\x7e]{1,256}$/),
   secret: z.string().regex(/^[\x21-\x7e]{1,256}$/),
 });

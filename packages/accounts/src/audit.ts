@@ -2,8 +2,10 @@
 // to the caller (who seals them into the `s3` cookie) and never written to the store.
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { keysSchema } from './archive-client';
 import type { ArchiveClient, IaAccountInfo, XauthnValues } from './archive-client';
 import { AccountExistsError, AppError, RevisionConflictError } from './errors';
+import { isStorableString } from './store/records';
 import type { Account, AccountChanges, AccountStore, AppErrorCode, S3Keys } from './types';
 
 export type Credentials = { email: string; password: string } | { access: string; secret: string };
@@ -23,20 +25,13 @@ const CREATE_ATTEMPTS = 5;
 /** Re-reads after a concurrent write before giving up on updating the record. */
 const UPDATE_ATTEMPTS = 5;
 
-const LONE_SURROGATE = /\p{Cs}/u;
-const storable = (value: string) => !value.includes('\0') && !LONE_SURROGATE.test(value);
-
 const emailSchema = z
   .string()
   .trim()
   .max(254)
   .pipe(z.email())
   .transform((email) => email.toLowerCase());
-const passwordSchema = z.string().min(1).max(1024).refine(storable);
-const keySchema = z.object({
-  access: z.string().regex(/^[\x21-\x39\x3b-\x7e]{1,256}$/),
-  secret: z.string().regex(/^[\x21-\x7e]{1,256}$/),
-});
+const passwordSchema = z.string().min(1).max(1024).refine(isStorableString);
 
 type ValidCredentials = { kind: 'password'; email: string; password: string } | { kind: 's3'; keys: S3Keys };
 type Refusal = { ok: false; code: AppErrorCode; reason: string };
@@ -51,7 +46,7 @@ function validate(input: unknown): ValidCredentials | Refusal {
   const fields = input as Record<string, unknown>;
   // The S3 path runs when both keys are given (as in the original).
   if (fields.access !== undefined && fields.secret !== undefined) {
-    const keys = keySchema.safeParse({ access: fields.access, secret: fields.secret });
+    const keys = keysSchema.safeParse({ access: fields.access, secret: fields.secret });
     return keys.success ? { kind: 's3', keys: keys.data } : refuse('invalid_s3keys', 'malformed_s3keys');
   }
   const email = emailSchema.safeParse(fields.email);
