@@ -2,6 +2,7 @@
 // (the cookie's name) and to a user. Also reads, and for s3 can write, Open Library's own `access:secret`.
 import { Fernet, deriveKey, InvalidToken, openToken } from './fernet';
 import type { InvalidTokenReason } from './fernet';
+import { decodeUtf8 } from './internal';
 
 export type SessionPayload = { pur: 'session'; sub: string; rem: boolean };
 export type S3Payload = { pur: 's3'; sub: string; access: string; secret: string };
@@ -158,7 +159,7 @@ export function openCookie<P extends CookiePurpose>(
     throw error;
   }
 
-  const text = utf8(opened.plaintext);
+  const text = decodeUtf8(opened.plaintext);
   if (text === null) return reject('bad_payload');
   let payload: CookiePayload;
   let format: CookieFormat;
@@ -186,16 +187,6 @@ export function openCookie<P extends CookiePurpose>(
 
 function reject(reason: CookieRejection): { ok: false; reason: CookieRejection } {
   return { ok: false, reason };
-}
-
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
-function utf8(bytes: Buffer): string | null {
-  try {
-    return strictUtf8.decode(bytes);
-  } catch {
-    return null;
-  }
 }
 
 function parseJson(text: string): unknown {

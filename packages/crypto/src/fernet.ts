@@ -5,6 +5,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import {
   checkAge,
   decodeToken,
+  decodeUtf8,
   decryptVerified,
   encryptToken,
   InvalidToken,
@@ -46,14 +47,10 @@ function checkSeconds(value: unknown, name: 'ttl' | 'currentTime'): asserts valu
   }
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
 function toText(plaintext: Buffer): string {
-  try {
-    return utf8.decode(plaintext);
-  } catch {
-    throw new InvalidToken('not_utf8');
-  }
+  const text = decodeUtf8(plaintext);
+  if (text === null) throw new InvalidToken('not_utf8');
+  return text;
 }
 
 let keyOf: (fernet: Fernet) => FernetKey;

@@ -174,6 +174,17 @@ export function decodeToken(token: unknown): Buffer {
   return data;
 }
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** Strict UTF-8 (a byte-order mark is kept); null when the bytes are not UTF-8. */
+export function decodeUtf8(bytes: Uint8Array): string | null {
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    return null;
+  }
+}
+
 /** Seconds. Exact up to 2^53; beyond that only a key holder could have made the token anyway. */
 export function readTimestamp(data: Buffer): number {
   return data.readUInt32BE(1) * 0x100000000 + data.readUInt32BE(5);
