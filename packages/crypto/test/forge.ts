@@ -6,7 +6,7 @@ export interface ForgeOptions {
   /** Seconds. */
   time?: number;
   iv?: Buffer;
-  /** Replace the MAC with this many bytes of 0x41 instead of computing it. */
+  /** Replace the MAC with 32 bytes of 0x41 instead of computing it. */
   wrongMac?: boolean;
 }
 
