@@ -2,10 +2,9 @@
 // Written by hand rather than through ctx.cookies.set, because the cookies module emits only Expires, and the
 // design calls for Max-Age (with Expires beside it for old clients) on remembered sessions.
 import type { Context } from 'koa';
+import { REMEMBER_TTL_SECONDS } from '@lending/api';
 import type { CookieJar, CookieName } from '@lending/api';
 import type { Logger } from 'pino';
-
-export const REMEMBER_MAX_AGE_SECONDS = 365 * 24 * 60 * 60;
 
 const ATTRIBUTES = 'HttpOnly; Secure; SameSite=Lax';
 const EPOCH = new Date(0).toUTCString();
@@ -61,11 +60,7 @@ class KoaCookieJar implements CookieJar {
 
   set(name: CookieName, value: string, { persistent }: { persistent: boolean }): void {
     if (!this.allowed) return this.refuse(name);
-    putSetCookie(
-      this.ctx,
-      name,
-      serializeCookie(name, value, persistent ? REMEMBER_MAX_AGE_SECONDS : undefined),
-    );
+    putSetCookie(this.ctx, name, serializeCookie(name, value, persistent ? REMEMBER_TTL_SECONDS : undefined));
   }
 
   clear(name: CookieName): void {

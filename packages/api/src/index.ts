@@ -15,4 +15,5 @@ export type {
 export { createCallerFactory, publicProcedure, protectedProcedure, router } from './trpc';
 export type { FieldErrors } from './trpc';
 export { TRPC_CODE_OF, MESSAGE_OF } from './errors';
+export { REMEMBER_TTL_SECONDS } from './session';
 export type { Availability, Book, HistoryEntry, KeysSource, Loan, Me } from './types';
