@@ -82,8 +82,8 @@ function logProcedureError(
 ): void {
   const status = statusOf(error);
   const fields = { procedure, type, status, code: error.code, appCode: appCodeOf(error) };
-  if (status >= 500 && !isDatabaseOutage(error) && status !== 503)
-    log.error({ ...fields, err: error }, 'procedure failed');
+  // statusOf gives a database outage 503, so a 503 is an outage (database or archive.org), not a fault.
+  if (status >= 500 && status !== 503) log.error({ ...fields, err: error }, 'procedure failed');
   else if (status >= 500)
     log.warn({ ...fields, cause: String(error.cause?.message ?? '') }, 'dependency unavailable');
   else log.info(fields, 'procedure refused');
