@@ -1,7 +1,6 @@
 // `pnpm purge --check`: reads the server's /metrics and says whether requests still take S3 keys from the store.
-
-/** The `source` label values of the server's counter (getS3Keys' S3KeysSource). */
-export type S3KeysSource = 'cookie' | 'store' | 'none';
+// The counter's `source` label takes getS3Keys' S3KeysSource values.
+import type { S3KeysSource } from '@lending/accounts';
 
 export const KEYS_SOURCE_METRIC = 'lending_s3_keys_source_total';
 
