@@ -6,7 +6,7 @@ export function reply(ctx: Context, status: number, body: Record<string, unknown
   ctx.body = body;
 }
 
-/** The parsed request body as an object, or null when it is missing or not an object. */
+/** The parsed request body as an object ({} when there is none), or null when it is not an object. */
 export function bodyObject(ctx: Context): Record<string, unknown> | null {
   const body = ctx.request.body;
   if (body === undefined) return {};
