@@ -47,22 +47,18 @@ export async function getS3Keys(
 
   let rejected: CookieRejection | null = null;
   if (cookie !== null && cookie !== undefined) {
-    const opened =
-      typeof cookie === 'string'
-        ? openCookie(deps.keys, cookie, {
-            pur: 's3',
-            sub: username,
-            ttl: input.ttl,
-            ...(now === undefined ? {} : { now }),
-          })
-        : ({ ok: false, reason: 'malformed' } as const);
+    // openCookie refuses a non-string as malformed, and opens only payloads with non-empty access and secret.
+    const opened = openCookie(deps.keys, cookie, {
+      pur: 's3',
+      sub: username,
+      ttl: input.ttl,
+      ...(now === undefined ? {} : { now }),
+    });
     if (opened.ok) {
-      const keys = validKeys(opened.payload);
-      if (keys) return { keys, source: 'cookie', reissue: opened.oldKey, rejected: null };
-      rejected = 'bad_payload';
-    } else {
-      rejected = opened.reason;
+      const { access, secret } = opened.payload;
+      return { keys: { access, secret }, source: 'cookie', reissue: opened.oldKey, rejected: null };
     }
+    rejected = opened.reason;
   }
 
   const account = input.account !== undefined ? input.account : await deps.store.getByUsername(username);
