@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { startArchive } from '@lending/archive';
+import { DEMO_SERVICE_KEYS, startArchive } from '@lending/archive';
 import { initTRPC } from '@trpc/server';
 import { nodeHTTPRequestHandler } from '@trpc/server/adapters/node-http';
 import Koa from 'koa';
@@ -91,8 +91,8 @@ const archive = await startArchive({ port: 0 });
 const config = await loadEnv({
   NODE_ENV: 'production',
   APP_SECRET: 'benchmark-secret-benchmark-secret-0123456789',
-  ARCHIVE_SERVICE_ACCESS: 'lending-dev-service',
-  ARCHIVE_SERVICE_SECRET: 'YN6VB694CP692DPKU5TIFAFH',
+  ARCHIVE_SERVICE_ACCESS: DEMO_SERVICE_KEYS.access,
+  ARCHIVE_SERVICE_SECRET: DEMO_SERVICE_KEYS.secret,
   TRUST_PROXY: 'true',
   DATABASE_URL: `sqlite:${path.join(dir, 'lending.db')}`,
   ARCHIVE_URL: archive.url,
