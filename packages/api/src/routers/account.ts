@@ -1,6 +1,18 @@
+import type { Account } from '@lending/accounts';
 import { lookUpS3Keys } from '../session';
 import { publicProcedure, router } from '../trpc';
-import type { Me } from '../types';
+import type { KeysSource, Me } from '../types';
+
+/** The patron as procedures return them; `keysSource` says where this request found the keys. */
+export function toMe(account: Account, keysSource: KeysSource): Me {
+  return {
+    username: account.username,
+    displayName: account.displayName,
+    email: account.email,
+    itemname: account.itemname,
+    keysSource,
+  };
+}
 
 export const accountRouter = router({
   /** The patron, or null when logged out; `keysSource` says where this request found the keys. */
@@ -8,13 +20,6 @@ export const accountRouter = router({
     const session = await ctx.getSession();
     if (!session) return null;
     const { source } = await lookUpS3Keys(ctx, session);
-    const { account } = session;
-    return {
-      username: account.username,
-      displayName: account.displayName,
-      email: account.email,
-      itemname: account.itemname,
-      keysSource: source,
-    };
+    return toMe(session.account, source);
   }),
 });

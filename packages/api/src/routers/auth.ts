@@ -1,10 +1,10 @@
 import { auditAccounts } from '@lending/accounts';
-import type { Account, S3Keys } from '@lending/accounts';
 import type { Context } from '../context';
 import { appError } from '../errors';
 import { loginInput, loginWithKeysInput } from '../schemas';
 import { setS3Cookie, setSessionCookie, toSeconds } from '../session';
 import { publicProcedure, router } from '../trpc';
+import { toMe } from './account';
 import type { Me } from '../types';
 
 async function throttle(ctx: Context, email: string | null): Promise<void> {
@@ -49,17 +49,7 @@ async function logIn(
     { method, username: account.username, created: result.created, remember, keys: keys ? 'issued' : 'none' },
     'login',
   );
-  return toMe(account, keys, account.s3Keys ? 'store' : 'none');
-}
-
-export function toMe(account: Account, keys: S3Keys | null, fallback: Me['keysSource']): Me {
-  return {
-    username: account.username,
-    displayName: account.displayName,
-    email: account.email,
-    itemname: account.itemname,
-    keysSource: keys ? 'cookie' : fallback,
-  };
+  return toMe(account, keys ? 'cookie' : account.s3Keys ? 'store' : 'none');
 }
 
 export const authRouter = router({
