@@ -56,7 +56,14 @@ export function displayDatabaseUrl(databaseUrl: string): string {
 }
 
 export function checkDatabaseUrl(databaseUrl: string): void {
-  if (/^sqlite:/i.test(databaseUrl) || /^postgres(ql)?:\/\//i.test(databaseUrl)) return;
+  if (/^sqlite:/i.test(databaseUrl)) return;
+  if (/^postgres(ql)?:\/\//i.test(databaseUrl)) {
+    if (URL.canParse(databaseUrl)) return;
+    // Never echo it: the unparseable part is often the password.
+    throw new UsageError(
+      '--database-url is not a valid postgres:// URL (percent-encode characters such as @, # or / in the password)',
+    );
+  }
   throw new UsageError(
     `--database-url must start with sqlite: or postgres://, got "${displayDatabaseUrl(databaseUrl)}"`,
   );

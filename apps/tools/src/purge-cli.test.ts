@@ -55,6 +55,7 @@ describe('parsePurgeArgs', () => {
     [['--check', '--database-url', 'sqlite:x.db'], /not --database-url/],
     [['--database-url', ''], /must not be empty/],
     [['--database-url', 'x.db'], /must start with sqlite: or postgres/],
+    [['--database-url', 'postgres://u:p@ss@[h/db'], /not a valid postgres:\/\/ URL/],
   ])('%j is a usage error', (argv, message) => {
     expect(() => parse(...argv)).toThrow(UsageError);
     expect(() => parse(...argv)).toThrow(message);
