@@ -1,5 +1,6 @@
 // Shared by the audit, S3-key and archive-client integration tests: the stand-in on port 0, and both store
-// adapters (SQLite on a temp file; PostgreSQL on a random schema, dropped after).
+// adapters (SQLite on a temp file; PostgreSQL on a random schema, dropped after). The store tests take the
+// PostgreSQL URL and probe from here too.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,8 +12,8 @@ import { ArchiveClient } from '../src/archive-client';
 import { openAccountStore } from '../src/store/index';
 import type { AccountStore } from '../src/types';
 
-const pgUrl = process.env.DATABASE_URL_TEST ?? 'postgres://postgres@127.0.0.1:5432/test';
-const requirePostgres = process.env.REQUIRE_POSTGRES === '1';
+export const pgUrl = process.env.DATABASE_URL_TEST ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const requirePostgres = process.env.REQUIRE_POSTGRES === '1';
 
 async function probePostgres(): Promise<string | null> {
   const client = new pg.Client({ connectionString: pgUrl, connectionTimeoutMillis: 3000 });
@@ -74,7 +75,8 @@ const postgres: Adapter = {
   },
 };
 
-const pgProblem = await probePostgres();
+/** Why no PostgreSQL server answered at pgUrl, or null when one did. */
+export const pgProblem = await probePostgres();
 
 /**
  * Runs `suite` once per store adapter, with a fresh, empty store for every test (`ctx.store`). Without a PostgreSQL server the

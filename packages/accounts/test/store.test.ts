@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { AccountExistsError } from '../src/errors';
 import { openAccountStore } from '../src/store/index';
 import { SQLITE_MIGRATIONS } from '../src/store/sqlite-migrations';
+import { pgProblem, pgUrl, requirePostgres } from './audit-helpers';
 import { account, describeStoreContract, type StoreTarget } from './store-contract';
 
 const tempRoot = mkdtempSync(join(tmpdir(), 'lending-store-'));
@@ -192,22 +193,6 @@ describe('SqliteAccountStore specifics', () => {
 
 // PostgreSQL: DATABASE_URL_TEST (default: the local trust-auth server). No server: skipped with a printed line,
 // unless REQUIRE_POSTGRES=1 (CI), which turns the absence into a failure.
-const pgUrl = process.env.DATABASE_URL_TEST ?? 'postgres://postgres@127.0.0.1:5432/test';
-const requirePostgres = process.env.REQUIRE_POSTGRES === '1';
-
-async function probePostgres(): Promise<string | null> {
-  const client = new pg.Client({ connectionString: pgUrl, connectionTimeoutMillis: 3000 });
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return null;
-  } catch (error) {
-    return error instanceof Error ? error.message : String(error);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
 async function withClient<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: pgUrl });
   await client.connect();
@@ -240,7 +225,6 @@ function postgresTarget(): Promise<StoreTarget> {
   });
 }
 
-const pgProblem = await probePostgres();
 if (pgProblem === null) {
   describeStoreContract('PostgreSQL', postgresTarget);
 
