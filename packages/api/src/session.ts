@@ -128,6 +128,12 @@ export async function lookUpS3Keys(
   return { keys: found.keys, source: found.source };
 }
 
+/** archive.org refused the keys of this request: drop the `s3` cookie so the next request falls back or asks to log in. */
+export function dropRefusedS3Keys(ctx: Context, username: string): void {
+  ctx.req.cookies.clear('s3');
+  ctx.req.log.warn({ username }, 'archive.org refused the patron keys; s3 cookie cleared');
+}
+
 /** Keys for a call that cannot go on without them: none ends the session (the patron logs in again). */
 export async function requireS3Keys(ctx: Context, session: SessionUser): Promise<S3Keys> {
   const { keys } = await lookUpS3Keys(ctx, session);

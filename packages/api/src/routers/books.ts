@@ -1,7 +1,7 @@
 import { AppError } from '@lending/accounts';
 import type { CatalogueBook, LendingStatus, S3Keys } from '@lending/accounts';
 import { booksListInput } from '../schemas';
-import { lookUpS3Keys } from '../session';
+import { dropRefusedS3Keys, lookUpS3Keys } from '../session';
 import { publicProcedure, router } from '../trpc';
 import type { Book } from '../types';
 
@@ -44,12 +44,8 @@ export const booksRouter = router({
       found = await statuses(keys);
     } catch (error) {
       // Refused patron keys must not hide the catalogue: drop them and show it as to a visitor.
-      if (!(keys && error instanceof AppError && error.code === 'invalid_s3keys')) throw error;
-      ctx.req.cookies.clear('s3');
-      ctx.req.log.warn(
-        { username: session?.username },
-        'archive.org refused the patron keys; s3 cookie cleared',
-      );
+      if (!(session && keys && error instanceof AppError && error.code === 'invalid_s3keys')) throw error;
+      dropRefusedS3Keys(ctx, session.username);
       found = await statuses(undefined);
     }
     return books.map((book, index) => toBook(book, found[index] as LendingStatus));

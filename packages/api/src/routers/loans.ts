@@ -2,7 +2,7 @@ import type { ActiveLoan, ArchiveClient, S3Keys } from '@lending/accounts';
 import { AppError } from '@lending/accounts';
 import type { Context, SessionUser } from '../context';
 import { borrowInput, historyInput, identifierInput } from '../schemas';
-import { requireS3Keys } from '../session';
+import { dropRefusedS3Keys, requireS3Keys } from '../session';
 import { protectedProcedure, router } from '../trpc';
 import type { HistoryEntry, Loan } from '../types';
 
@@ -28,13 +28,8 @@ async function withKeys<T>(
   try {
     return await call(ctx.deps.archive, keys);
   } catch (error) {
-    if (error instanceof AppError && error.code === 'invalid_s3keys') {
-      ctx.req.cookies.clear('s3');
-      ctx.req.log.warn(
-        { username: ctx.session.username },
-        'archive.org refused the patron keys; s3 cookie cleared',
-      );
-    }
+    if (error instanceof AppError && error.code === 'invalid_s3keys')
+      dropRefusedS3Keys(ctx, ctx.session.username);
     throw error;
   }
 }
