@@ -19,6 +19,7 @@ import { parseArgs } from 'node:util';
 import { PassThrough } from 'node:stream';
 import Database from 'better-sqlite3';
 import pg from 'pg';
+import { displayDatabaseUrl } from '../src/cli-common';
 import { readEnv } from '../src/env';
 import { DEFAULT_BATCH_SIZE } from '../src/purge-cli';
 import { runSeedCli } from '../src/seed-cli';
@@ -73,7 +74,7 @@ async function seed(databaseUrl: string, accounts: number): Promise<void> {
     ['--accounts', String(accounts), '--with-keys', withKeys, '--seed', '42', '--database-url', databaseUrl],
     { io: { stdout: sink(), stderr: sink(), stdin: process.stdin }, defaultDatabaseUrl: databaseUrl },
   );
-  if (code !== 0) throw new Error(`seeding ${databaseUrl} failed (exit ${code})`);
+  if (code !== 0) throw new Error(`seeding ${displayDatabaseUrl(databaseUrl)} failed (exit ${code})`);
   log(`  seeded ${accounts} accounts in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
 
