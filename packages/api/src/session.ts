@@ -39,11 +39,8 @@ export async function readSession(
   const now = toSeconds(nowMs);
   // Open with the longest lifetime any session has, then hold short sessions to theirs.
   const opened = openCookie(deps.keys, token, { pur: 'session', ttl: REMEMBER_TTL_SECONDS, now });
-  let reason: CookieRejection | null = null;
-  if (!opened.ok) reason = opened.reason;
-  else if (!opened.payload.rem && now - opened.issuedAt > deps.sessionTtl) reason = 'expired';
-  if (!opened.ok || reason !== null) {
-    rejectCookie(deps, req, 'session', reason ?? 'malformed');
+  if (!opened.ok || (!opened.payload.rem && now - opened.issuedAt > deps.sessionTtl)) {
+    rejectCookie(deps, req, 'session', opened.ok ? 'expired' : opened.reason);
     req.cookies.clear('session');
     return null;
   }
