@@ -22,6 +22,7 @@ import {
   checkS3Keys,
   checkUsername,
   emailKey,
+  emptyBatch,
   lookupKey,
   newAccountDocument,
   toAccount,
@@ -285,7 +286,7 @@ export class PostgresAccountStore implements AccountStore {
     const after = checkCursor(options.after) ?? '';
     const limit = checkLimit(options.limit);
     if (typeof options.dryRun !== 'boolean') throw new InvalidAccountInputError('dryRun must be a boolean');
-    if (limit === 0) return { scanned: 0, last: null, withKeys: [], purged: [], failed: [] };
+    if (limit === 0) return emptyBatch();
     if (options.dryRun) {
       const { rows } = await this.query<{ scanned: number; last: string | null; with_keys: string[] }>(
         'purgeS3KeysBatch',
@@ -293,7 +294,7 @@ export class PostgresAccountStore implements AccountStore {
         [after, limit],
       );
       const row = rows[0];
-      if (!row || row.scanned === 0) return { scanned: 0, last: null, withKeys: [], purged: [], failed: [] };
+      if (!row || row.scanned === 0) return emptyBatch();
       return { scanned: row.scanned, last: row.last, withKeys: row.with_keys, purged: [], failed: [] };
     }
     // jsonb cannot be malformed, so a batch fails only as a whole (connection, timeout): that is thrown.
@@ -303,7 +304,7 @@ export class PostgresAccountStore implements AccountStore {
       [after, limit],
     );
     const row = rows[0];
-    if (!row || row.scanned === 0) return { scanned: 0, last: null, withKeys: [], purged: [], failed: [] };
+    if (!row || row.scanned === 0) return emptyBatch();
     return { scanned: row.scanned, last: row.last, withKeys: row.purged, purged: row.purged, failed: [] };
   }
 

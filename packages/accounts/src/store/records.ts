@@ -1,6 +1,14 @@
 // What both adapters share: validation of what callers hand in, and the mapping between a stored row
 // (columns + a JSON document) and an Account. Both adapters must accept and refuse exactly the same input.
-import type { Account, AccountChanges, AccountRecord, AccountStatus, NewAccount, S3Keys } from '../types';
+import type {
+  Account,
+  AccountChanges,
+  AccountRecord,
+  AccountStatus,
+  NewAccount,
+  PurgeBatchResult,
+  S3Keys,
+} from '../types';
 
 /** Longest values the indexed columns accept (PostgreSQL b-tree entries are capped at ~2.7 kB). */
 export const LIMITS = { username: 256, email: 320, itemname: 256 } as const;
@@ -210,6 +218,11 @@ export function checkCursor(after: unknown): string | null {
   if (typeof after !== 'string' || !isStorableString(after))
     throw new InvalidAccountInputError('after must be a username or null');
   return after;
+}
+
+/** The answer of a purge batch that found no account after the cursor: the walk is over. */
+export function emptyBatch(): PurgeBatchResult {
+  return { scanned: 0, last: null, withKeys: [], purged: [], failed: [] };
 }
 
 export function checkRevision(revision: unknown): number {

@@ -25,6 +25,7 @@ import {
   checkS3Keys,
   checkUsername,
   emailKey,
+  emptyBatch,
   lookupKey,
   newAccountDocument,
   toAccount,
@@ -243,14 +244,7 @@ export class SqliteAccountStore implements AccountStore {
       const limit = checkLimit(options.limit);
       const dryRun = options.dryRun;
       if (typeof dryRun !== 'boolean') throw new InvalidAccountInputError('dryRun must be a boolean');
-      const empty = (): PurgeBatchResult => ({
-        scanned: 0,
-        last: null,
-        withKeys: [],
-        purged: [],
-        failed: [],
-      });
-      if (limit === 0) return empty();
+      if (limit === 0) return emptyBatch();
       if (!dryRun && !this.purgeCheckpointRaised) {
         // At the default auto-checkpoint (1000 pages) the rewritten pages were copied and fsynced into the database
         // every couple of batches. Every 10000 pages (~40 MB of WAL) lets rewrites of a page coalesce (interior and
@@ -261,7 +255,7 @@ export class SqliteAccountStore implements AccountStore {
       }
       const batch = () => {
         const { scanned, last } = this.stmt.batchBounds.get(after, limit) ?? { scanned: 0, last: null };
-        if (scanned === 0 || last === null) return empty();
+        if (scanned === 0 || last === null) return emptyBatch();
         try {
           if (dryRun) {
             const withKeys = this.stmt.batchWithKeys.all(after, last).map((r) => r.username);
