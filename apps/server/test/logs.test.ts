@@ -50,5 +50,7 @@ describe('request logs', () => {
     );
     expect(request).toMatchObject({ req: { method: 'POST' }, res: { statusCode: 200 } });
     expect(typeof request?.reqId).toBe('string');
+    // The login line says whether keys were issued, and the scrubber leaves that flag readable.
+    expect(lines.find((l) => l.msg === 'login')).toMatchObject({ method: 'password', keysIssued: true });
   });
 });
