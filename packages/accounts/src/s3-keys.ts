@@ -25,8 +25,9 @@ function validKeys(value: unknown): S3Keys | null {
 }
 
 /**
- * Never throws for a bad cookie or bad input (a non-string username finds nothing); a database error while
- * reading the record propagates. `account`, when passed (even null), saves the store read.
+ * Never throws for a bad cookie or username (a non-string username finds nothing); a ttl that is not a positive
+ * number is a programming error (RangeError), and a database error while reading the record propagates.
+ * `account`, when passed (even null), saves the store read.
  */
 export async function getS3Keys(
   deps: { store: AccountStore; keys: CookieKeys },
