@@ -11,7 +11,7 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
     name: 'accounts',
     // The whole record (unknown fields and legacy s3Keys included) lives in `data`, JSON text. The other columns
     // are derived lookup keys; s3Keys is deliberately in no column and no index, so removing it from `data`
-    // removes it from the database. A rowid table, not WITHOUT ROWID: rows are a few hundred bytes.
+    // removes it from the database. A rowid table here; migration 3 rebuilds it WITHOUT ROWID (see there why).
     sql: `
       CREATE TABLE accounts (
         username    TEXT    NOT NULL PRIMARY KEY,
