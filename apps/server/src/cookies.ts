@@ -70,7 +70,7 @@ class KoaCookieJar implements CookieJar {
 
   private refuse(name: CookieName): void {
     this.log.warn(
-      { cookie: name },
+      { cookieName: name }, // not `cookie`: the log scrubber censors that field
       'cookie not sent: production request without HTTPS (set TRUST_PROXY behind TLS)',
     );
   }

