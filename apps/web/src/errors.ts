@@ -1,19 +1,6 @@
 // Turns whatever a tRPC call threw into something a patron can read and act on.
 // Read structurally (not via instanceof) so it works for any TRPCClientError and is easy to test.
-
-export type AppCode =
-  | 'invalid_email'
-  | 'invalid_credentials'
-  | 'account_locked'
-  | 'account_blocked'
-  | 'ia_account_not_verified'
-  | 'invalid_s3keys'
-  | 'max_retries_exceeded'
-  | 'rate_limited'
-  | 's3_keys_missing'
-  | 'lending_limit'
-  | 'not_found'
-  | 'archive_unavailable';
+import type { AppErrorCode } from '@lending/api';
 
 export interface Problem {
   /** One or two sentences for the patron. */
@@ -28,7 +15,8 @@ export interface Problem {
 }
 
 // Open Library's wording (get_login_error, the borrow flash) where it had one; plainer where it did not.
-const MESSAGES: Record<AppCode, string> = {
+// Keyed by the API's own list of codes, so a new code without a sentence here fails the typecheck.
+const MESSAGES: Record<AppErrorCode, string> = {
   invalid_email: 'The email address you entered is invalid.',
   invalid_credentials: 'The email address or password you entered is incorrect. Please try again.',
   account_locked: 'This account has been locked. Please contact info@archive.org for help.',
@@ -117,7 +105,8 @@ export function describeError(error: unknown): Problem {
     };
   }
   if (appCode === 's3_keys_missing') return { ...withCode, relogin: true, message: MESSAGES.s3_keys_missing };
-  if (appCode !== null && appCode in MESSAGES) return { ...withCode, message: MESSAGES[appCode as AppCode] };
+  if (appCode !== null && appCode in MESSAGES)
+    return { ...withCode, message: MESSAGES[appCode as AppErrorCode] };
   if (appCode !== null) return { ...withCode, message: `Request failed with error code: ${appCode}.` };
 
   switch (code) {

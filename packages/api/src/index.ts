@@ -14,6 +14,8 @@ export type {
 } from './context';
 export { createCallerFactory, publicProcedure, protectedProcedure, router } from './trpc';
 export type { FieldErrors } from './trpc';
+/** The stable `data.appCode` values of domain errors, for clients that word them. */
+export type { AppErrorCode } from '@lending/accounts';
 export { TRPC_CODE_OF, MESSAGE_OF } from './errors';
 export { REMEMBER_TTL_SECONDS } from './session';
 export type { Availability, Book, HistoryEntry, KeysSource, Loan, Me } from './types';
