@@ -1,7 +1,7 @@
 // The tRPC mount: a short Koa middleware over tRPC's node-http handler. Procedures get the Koa context's
 // cookies through a CookieJar, so several Set-Cookie headers stay separate (tRPC's fetch adapter merges them).
 import { AppError } from '@lending/accounts';
-import { appRouter, createContext } from '@lending/api';
+import { appRouter, createContext, isLoggedError } from '@lending/api';
 import type { ApiDeps, RequestInfo } from '@lending/api';
 import { callTRPCProcedure, getTRPCErrorFromUnknown, getTRPCErrorShape } from '@trpc/server';
 import type { TRPCError } from '@trpc/server';
@@ -75,11 +75,15 @@ function singleQueryInput(ctx: Context, path: string): { input: unknown } | null
   }
 }
 
-/** One log line for a procedure that failed: an error for a fault, a warning for an outage, info for a refusal. */
+/**
+ * One log line for a procedure that failed: an error for a fault, a warning for an outage, info for a refusal.
+ * Nothing for a failure the procedure has logged itself (with the cause's stack): one fault, one line.
+ */
 function logProcedureError(
   log: Logger,
   { error, path: procedure, type }: { error: TRPCError; path?: string; type: string },
 ): void {
+  if (isLoggedError(error)) return;
   const status = statusOf(error);
   const fields = { procedure, type, status, code: error.code, appCode: appCodeOf(error) };
   // statusOf gives a database outage 503, so a 503 is an outage (database or archive.org), not a fault.

@@ -131,7 +131,13 @@ describe('unexpected errors', () => {
     expect(errorOf(me).data.code).toBe('INTERNAL_SERVER_ERROR');
     expect(me.text).not.toContain('internal detail');
     expect(me.text).not.toMatch(/\.ts:\d+|stack/);
-    expect(stack.logs.join('')).toContain('internal detail that must stay in the log');
+    // One fault, one line: the procedure's own, with the cause and the request id.
+    const lines = stack.logs
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((line) => JSON.stringify(line).includes('internal detail that must stay in the log'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ level: 50, msg: 'procedure failed', path: 'account.me' });
+    expect(lines[0]!.reqId).toEqual(expect.any(String));
   });
 
   it('never come from malformed URLs or methods', async () => {

@@ -12,7 +12,7 @@ export type {
   RequestInfo,
   SessionUser,
 } from './context';
-export { createCallerFactory, publicProcedure, protectedProcedure, router } from './trpc';
+export { createCallerFactory, isLoggedError, publicProcedure, protectedProcedure, router } from './trpc';
 export type { FieldErrors } from './trpc';
 /** The stable `data.appCode` values of domain errors, for clients that word them. */
 export type { AppErrorCode } from '@lending/accounts';

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { ApiDeps, ApiLogger, Context, CookieJar, SessionUser } from './context';
 import { GENERIC_MESSAGE } from './errors';
-import { createCallerFactory, protectedProcedure, publicProcedure, router } from './trpc';
+import { createCallerFactory, isLoggedError, protectedProcedure, publicProcedure, router } from './trpc';
 
 const testRouter = router({
   fail: publicProcedure.input(z.object({ kind: z.string() })).mutation(({ input }) => {
@@ -73,6 +73,25 @@ describe('error formatting', () => {
       }),
     ]);
     expect(JSON.stringify(lines[0]?.fields)).toContain('SELECT secret FROM accounts');
+  });
+
+  it('marks the errors it logged, so a host does not log them again', async () => {
+    const { ctx, lines } = fakeContext();
+    const caller = createCallerFactory(testRouter)(ctx);
+    const failure = (kind: string) =>
+      caller.fail({ kind }).then(
+        () => expect.fail('expected the call to fail'),
+        (error: unknown) => error,
+      );
+    const bug = await failure('bug');
+    expect(lines).toHaveLength(1);
+    expect(isLoggedError(bug)).toBe(true);
+    // A domain error is the client's answer, not a fault: nothing logged, nothing marked.
+    const refusal = await failure('app');
+    expect(lines).toHaveLength(1);
+    expect(isLoggedError(refusal)).toBe(false);
+    expect(isLoggedError(new TRPCError({ code: 'INTERNAL_SERVER_ERROR' }))).toBe(false);
+    expect(isLoggedError(null)).toBe(false);
   });
 
   it('returns zod field errors for invalid input, as 400', async () => {

@@ -45,6 +45,16 @@ const t = initTRPC.context<Context>().create({
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
+const loggedErrors = new WeakSet<object>();
+
+/**
+ * True for an error a procedure has already logged (with its cause's stack), so that a host logging failed
+ * calls can skip it rather than log the same fault twice.
+ */
+export function isLoggedError(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && loggedErrors.has(error);
+}
+
 /** Maps domain errors to tRPC codes; hides and logs anything unexpected. */
 const errorMapping = t.middleware(async ({ ctx, next, path, type }) => {
   const result = await next();
@@ -56,6 +66,7 @@ const errorMapping = t.middleware(async ({ ctx, next, path, type }) => {
       { path, type, err: { name: cause.name, message: cause.message, stack: cause.stack } },
       'procedure failed',
     );
+    loggedErrors.add(error);
   }
   if (error === result.error) return result;
   throw error;
