@@ -10,7 +10,7 @@ import Koa from 'koa';
 import type { DestinationStream, Logger } from 'pino';
 import type { ServerConfig } from './env';
 import { apiGuards, securityHeaders } from './guards';
-import { sendError } from './http-error';
+import { clientErrorCode, sendError } from './http-error';
 import { DEFAULT_LOGIN_LIMITS, createLoginLimiter } from './limiter';
 import type { LoginLimits } from './limiter';
 import { createLogger } from './logger';
@@ -187,7 +187,8 @@ export function createApp(config: ServerConfig, overrides: AppOverrides = {}): L
       const status = (err as { status?: unknown }).status;
       const expose = (err as { expose?: unknown }).expose === true;
       if (typeof status === 'number' && status >= 400 && status < 500) {
-        return sendError(ctx, status, 'BAD_REQUEST', expose ? (err as Error).message : 'Bad request');
+        const message = expose ? (err as Error).message : 'Bad request';
+        return sendError(ctx, status, clientErrorCode(status), message);
       }
       requestLog(ctx).error({ err }, 'unhandled error');
       if (ctx.headerSent || !ctx.writable) return;

@@ -140,6 +140,30 @@ describe('unexpected errors', () => {
     expect(lines[0]!.reqId).toEqual(expect.any(String));
   });
 
+  it('keep a client error from below the boundary: its status, and the code that status means', async () => {
+    stack = await startStack({
+      beforeListen: (server) =>
+        server.app.use((ctx) => {
+          ctx.throw(Number(ctx.path.slice(1)), 'refused below the boundary');
+        }),
+    });
+    for (const [status, code] of [
+      [400, 'BAD_REQUEST'],
+      [404, 'NOT_FOUND'],
+      [413, 'PAYLOAD_TOO_LARGE'],
+      [451, 'BAD_REQUEST'], // a status tRPC has no code for
+    ] as const) {
+      // POST: the SPA middleware passes anything but GET and HEAD on.
+      const res = await fetch(`${stack.url}/${status}`, { method: 'POST' });
+      expect(res.status).toBe(status);
+      const body = (await res.json()) as {
+        error: { message: string; data: { code: string; httpStatus: number } };
+      };
+      expect(body.error.data).toMatchObject({ code, httpStatus: status });
+      expect(body.error.message).toBe('refused below the boundary');
+    }
+  });
+
   it('never come from malformed URLs or methods', async () => {
     stack = await startStack();
     for (const path of [

@@ -21,7 +21,13 @@ export interface Stack {
 }
 
 export async function startStack(
-  options: { env?: Record<string, string>; overrides?: AppOverrides; archiveUrl?: string } = {},
+  options: {
+    env?: Record<string, string>;
+    overrides?: AppOverrides;
+    archiveUrl?: string;
+    /** Runs on the app before it listens (Koa composes its middleware then). */
+    beforeListen?: (server: LendingApp) => void;
+  } = {},
 ): Promise<Stack> {
   const archive = options.archiveUrl ? null : await startArchive({ port: 0 });
   const logs: string[] = [];
@@ -38,6 +44,7 @@ export async function startStack(
     logStream: { write: (line: string) => void logs.push(line) },
     ...options.overrides,
   });
+  options.beforeListen?.(server);
   const listening = await server.listen(0, '127.0.0.1');
   return {
     url: listening.url,
