@@ -1,11 +1,11 @@
-// The Fernet spec's own vectors (generate, verify, invalid), read from ../shared/fernet-spec at test time.
+// The Fernet spec's own vectors (generate, verify, invalid), copied into ./fixtures/fernet-spec (see its README).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Fernet, InvalidToken, MultiFernet } from '../src/index';
 import type { InvalidTokenReason } from '../src/index';
 import { encryptToken, parseKey } from '../src/internal';
 
-const SPEC = new URL('../../../../shared/fernet-spec/', import.meta.url);
+const SPEC = new URL('./fixtures/fernet-spec/', import.meta.url);
 
 interface Vector {
   token: string;
