@@ -3,12 +3,19 @@ import { defineConfig } from 'vite';
 
 // In development the SPA talks to the server through this proxy, so /trpc stays same-origin
 // (no CORS, cookies just work). `changeOrigin` stays off: the server compares Origin with Host.
+// The proxy follows the server's PORT and HOST (as `pnpm dev` passes them); WEB_PORT moves Vite itself.
+const serverHost = process.env.HOST && process.env.HOST !== '0.0.0.0' ? process.env.HOST : '127.0.0.1';
+const serverPort = process.env.PORT ?? '3000';
+
 export default defineConfig({
   plugins: [react()],
   server: {
-    port: 5173,
+    port: Number(process.env.WEB_PORT ?? 5173),
+    strictPort: true,
     proxy: {
-      '/trpc': { target: 'http://127.0.0.1:3000' },
+      '/trpc': {
+        target: `http://${serverHost.includes(':') ? `[${serverHost}]` : serverHost}:${serverPort}`,
+      },
     },
   },
   build: {
