@@ -4,7 +4,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildSpa } from './build';
 
-// DESIGN.md target: the JavaScript a first visit downloads is at most 100 KB gzipped.
+// The budget (docs/ARCHITECTURE.md, "Targets"): the JavaScript a first visit downloads is at most 100 KB gzipped.
 const BUDGET_BYTES = 100 * 1024;
 
 /** The scripts index.html loads at once: module entry points and their modulepreloads. */

@@ -62,7 +62,7 @@ describe('sealCookie and openCookie', () => {
     });
   });
 
-  it('seal the exact JSON of DESIGN.md, which Python can read', () => {
+  it('seal the exact JSON of docs/ARCHITECTURE.md (Cookies), which Python can read', () => {
     const fernet = new Fernet(deriveKey('current secret'));
     expect(fernet.decryptString(sealCookie(keys, session))).toBe(
       '{"pur":"session","sub":"alice","rem":true}',

@@ -1,4 +1,4 @@
-// Sealed cookies (DESIGN.md, "Cookies"): a Fernet token around a small JSON payload, bound to a purpose
+// Sealed cookies (docs/ARCHITECTURE.md, "Cookies"): a Fernet token around a small JSON payload, bound to a purpose
 // (the cookie's name) and to a user. Also reads, and for s3 can write, Open Library's own `access:secret`.
 import { Fernet, deriveKey, InvalidToken, openToken } from './fernet';
 import type { InvalidTokenReason } from './fernet';
