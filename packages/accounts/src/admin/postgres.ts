@@ -11,6 +11,7 @@ import type { PgRepackProgram } from './pg-repack';
 import type { AccountsAdmin, CompactionMethod, CompactionOptions, CompactionReport } from './types';
 
 const DEFAULT_LOCK_TIMEOUT_MS = 5000;
+const DEFAULT_OLD_TRANSACTIONS_TIMEOUT_MS = 60_000;
 
 /** Why VACUUM FULL is the last resort, in the words the operator reads. */
 const VACUUM_FULL_LOCKS =
@@ -119,7 +120,7 @@ export class PostgresAccountsAdmin implements AccountsAdmin {
     if (repack !== null) {
       await this.repack(repack, relation, lockTimeoutMs, options);
     } else {
-      await this.vacuumFull(lockTimeoutMs);
+      await this.vacuumFull(lockTimeoutMs, options);
     }
     const ms = performance.now() - started;
     const after = await this.relation();
@@ -198,48 +199,68 @@ export class PostgresAccountsAdmin implements AccountsAdmin {
       program,
       args,
       { ...options.environment, ...libpqEnvironment(this.connectionString) },
-      (line) => options.onOutput?.(scrub(line)),
+      (line) => options.onOutput?.(`pg_repack: ${scrub(line)}`),
     );
     if (code !== 0) throw new Error(`pg_repack failed (exit ${code}): ${scrub(output).slice(0, 1000)}`);
   }
 
   /**
-   * VACUUM FULL copies every row version some open transaction may still see, so a transaction older than the
-   * purge (a report, a backup) keeps the old versions, keys included, in the new files. VERBOSE reports how many
-   * it had to keep: any is a failure, naming the sessions that hold them.
+   * VACUUM FULL copies every row version that some open transaction may still see: a transaction older than the
+   * purge (a report, a backup) would keep the old versions, keys included, in the new files. So first wait, with
+   * no lock taken, until every transaction that began before now has ended (as pg_repack does); name those that
+   * do not end in time, and give up.
    */
-  private async vacuumFull(lockTimeoutMs: number): Promise<void> {
-    let kept = 0;
-    const onNotice = (notice: { message?: string; detail?: string }): void => {
-      const count = /(\d+) dead row versions cannot be removed yet/.exec(
-        notice.detail ?? notice.message ?? '',
-      );
-      if (count) kept += Number(count[1]);
-    };
-    this.client.on('notice', onNotice);
+  private async vacuumFull(lockTimeoutMs: number, options: CompactionOptions): Promise<void> {
+    const waitMs = options.oldTransactionsTimeoutMs ?? DEFAULT_OLD_TRANSACTIONS_TIMEOUT_MS;
+    const { rows } = await this.query<{ horizon: string }>(
+      'compact',
+      // The next transaction id, as a 32-bit xid comparable with backend_xmin through age().
+      `SELECT (txid_snapshot_xmax(txid_current_snapshot()) % 4294967296)::text AS horizon`,
+    );
+    const horizon = rows[0]?.horizon ?? '0';
+    const deadline = Date.now() + waitMs;
+    let announced = false;
+    for (;;) {
+      const older = await this.transactionsOlderThan(horizon);
+      if (older.length === 0) break;
+      if (Date.now() >= deadline) {
+        throw new Error(
+          `transactions open since before the purge can still see the removed keys, and VACUUM FULL would copy ` +
+            `them: ${older.join(', ')}. End them, then run the purge again.`,
+        );
+      }
+      if (!announced) {
+        options.onOutput?.(`waiting for transactions older than the purge to end: ${older.join(', ')}`);
+        announced = true;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    await this.query('compact', `SET lock_timeout = ${Math.max(1, Math.round(lockTimeoutMs))}`);
     try {
-      await this.query('compact', `SET lock_timeout = ${Math.max(1, Math.round(lockTimeoutMs))}`);
-      await this.query('compact', `VACUUM (FULL, VERBOSE, ANALYZE) ${this.table}`);
+      await this.query('compact', `VACUUM (FULL, ANALYZE) ${this.table}`);
     } finally {
-      this.client.off('notice', onNotice);
       await this.query('compact', 'RESET lock_timeout');
     }
-    if (kept > 0) {
-      const { rows } = await this.query<{ pid: number; application: string; open_for: string }>(
-        'compact',
-        `SELECT pid, coalesce(nullif(application_name, ''), '(no name)') AS application,
-                date_trunc('second', now() - xact_start)::text AS open_for
-         FROM pg_stat_activity
-         WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_xmin IS NOT NULL
-         ORDER BY xact_start LIMIT 5`,
-      );
-      const sessions = rows.map((r) => `pid ${r.pid} (${r.application}, open for ${r.open_for})`).join(', ');
-      throw new Error(
-        `VACUUM FULL had to keep ${kept} old row versions, which may hold removed keys, because a transaction ` +
-          `open since before the purge can still see them${sessions ? `: ${sessions}` : ''}. End it, then run ` +
-          'the purge again.',
-      );
-    }
+  }
+
+  /** Sessions, prepared transactions and replication slots of this database holding a snapshot older than `horizon`. */
+  private async transactionsOlderThan(horizon: string): Promise<string[]> {
+    const { rows } = await this.query<{ holder: string }>(
+      'compact',
+      `SELECT format('pid %s (%s, open for %s)', pid, coalesce(nullif(application_name, ''), 'no name'),
+                     date_trunc('second', now() - xact_start)) AS holder
+       FROM pg_stat_activity
+       WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_xmin IS NOT NULL
+         AND age(backend_xmin) > age($1::xid)
+       UNION ALL
+       SELECT format('prepared transaction %L', gid) FROM pg_prepared_xacts
+       WHERE database = current_database() AND age(transaction) > age($1::xid)
+       UNION ALL
+       SELECT format('replication slot %L', slot_name) FROM pg_replication_slots
+       WHERE xmin IS NOT NULL AND age(xmin) > age($1::xid)`,
+      [horizon],
+    );
+    return rows.map((row) => row.holder);
   }
 
   async close(): Promise<void> {

@@ -20,7 +20,12 @@ export interface CompactionOptions {
   environment?: Readonly<Record<string, string | undefined>>;
   /** PostgreSQL: how long VACUUM FULL, or pg_repack's brief locks, wait for the table's lock (ms; default 5000). */
   lockTimeoutMs?: number;
-  /** Each line pg_repack prints (e.g. that it waits for a transaction to end), for the operator. */
+  /**
+   * PostgreSQL, VACUUM FULL: how long to wait for transactions older than the compaction to end before giving up
+   * (ms; default 60000). They could still see the removed keys, and VACUUM FULL would copy what they can see.
+   */
+  oldTransactionsTimeoutMs?: number;
+  /** What the operator should see while it runs: pg_repack's lines, or which old transactions it waits for. */
   onOutput?: (line: string) => void;
   /** Called once the method is chosen, before the rewrite starts, with what the operator must know. */
   onStart?: (method: CompactionMethod, warnings: readonly string[]) => void;
