@@ -1,7 +1,7 @@
 // `pnpm --filter @lending/tools seed`: fills a store with synthetic accounts, some holding legacy S3 keys.
 import { randomInt } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { redactDatabaseUrl } from '@lending/accounts';
+import { DEFAULT_DATABASE_URL, redactDatabaseUrl } from '@lending/accounts';
 import { openAccountsAdmin } from '@lending/accounts/admin';
 import {
   UsageError,
@@ -24,7 +24,7 @@ seed, so seeding one store several times with different seeds adds distinct acco
 Options:
   --accounts N          number of accounts to add (1..50000000)
   --with-keys P         percentage of them holding legacy keys (0..100)
-  --database-url URL    sqlite:<path> or postgres://... (default: DATABASE_URL, else sqlite:./data/lending.db)
+  --database-url URL    sqlite:<path> or postgres://... (default: DATABASE_URL, else ${DEFAULT_DATABASE_URL})
   --seed S              random seed, for reproducible data (default: random)
   --json                print the summary as JSON on stdout
   -h, --help            show this help

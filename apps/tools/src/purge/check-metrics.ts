@@ -11,9 +11,6 @@ export const METRIC = {
   processStart: 'process_start_time_seconds',
 } as const;
 
-export const SOURCES: readonly S3KeysSource[] = ['cookie', 'store', 'none'];
-export const FALLBACKS: readonly S3KeysStoreFallback[] = ['no_cookie', 'cookie_rejected'];
-
 /** One server's key-lookup facts. Times are Unix seconds of the server's clock; null: never since it started. */
 export interface KeysMetrics {
   /** Requests by where their keys came from, since the server started. */

@@ -145,6 +145,7 @@ async function runPurge(args: PurgeRun, deps: PurgeCliDeps): Promise<number> {
     // Also after an interrupted run: the keys removed so far must not stay readable in the files.
     let compaction: CompactionOutcome | null = null;
     if (!args.dryRun) {
+      stop.compacting();
       compaction = await compactDatabase(
         admin,
         {

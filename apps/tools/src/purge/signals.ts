@@ -5,6 +5,8 @@ import { EXIT_INTERRUPTED } from './exit-codes';
 export interface StopRequest {
   /** True once a first signal arrived. */
   readonly requested: boolean;
+  /** From now on the walk is over and the compaction runs: a first signal lets it finish. */
+  compacting(): void;
   /** Stops listening. */
   dispose(): void;
 }
@@ -15,6 +17,7 @@ export function listenForStop(
   exit: (code: number) => void,
 ): StopRequest {
   let count = 0;
+  let phase: 'walk' | 'compaction' = 'walk';
   const onSignal = (signal: NodeJS.Signals): void => {
     count += 1;
     if (count > 1) {
@@ -22,13 +25,20 @@ export function listenForStop(
       exit(EXIT_INTERRUPTED);
       return;
     }
-    say(`\n${signal}: stopping after the current batch (again to stop at once)...`);
+    say(
+      phase === 'walk'
+        ? `\n${signal}: stopping after the current batch (again to stop at once)...`
+        : `\n${signal}: letting the compaction finish (again to stop at once; the database stays whole, and a rerun compacts it)...`,
+    );
   };
   signals.on('SIGINT', onSignal);
   signals.on('SIGTERM', onSignal);
   return {
     get requested() {
       return count > 0;
+    },
+    compacting() {
+      phase = 'compaction';
     },
     dispose() {
       signals.off('SIGINT', onSignal);

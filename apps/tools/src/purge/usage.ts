@@ -1,4 +1,5 @@
 // `pnpm purge --help`.
+import { DEFAULT_DATABASE_URL } from '@lending/accounts';
 import {
   DEFAULT_BATCH_SIZE,
   DEFAULT_LOCK_TIMEOUT_SECONDS,
@@ -18,7 +19,7 @@ Options:
   --dry-run             list the usernames that still hold keys (never the keys); write nothing
   --batch-size N        accounts per batch, 1..${MAX_BATCH_SIZE} (default ${DEFAULT_BATCH_SIZE.sqlite} on SQLite,
                         ${DEFAULT_BATCH_SIZE.postgres} on PostgreSQL)
-  --database-url URL    sqlite:<path> or postgres://... (default: DATABASE_URL, else sqlite:./data/lending.db)
+  --database-url URL    sqlite:<path> or postgres://... (default: DATABASE_URL, else ${DEFAULT_DATABASE_URL})
   --yes                 do not ask for confirmation (required for a real run without a terminal)
   --json                print one JSON document on stdout (the summary, or --check's verdict), nothing else
   --compaction HOW      PostgreSQL only: auto (default), pg_repack, or vacuum_full
@@ -36,14 +37,15 @@ Options:
 
 Compaction, after every real run (also an interrupted one):
   SQLite       VACUUM rebuilds the file in place from the live rows, then the WAL is emptied. Servers keep
-               reading meanwhile; their writes wait for it (seconds per million accounts).
+               reading meanwhile; their writes wait for it (6 s for a million accounts on the benchmark
+               machine, longer than the store's 5 s busy timeout: run it when few patrons log in).
   PostgreSQL   pg_repack rewrites the accounts table and its indexes online, locking it only for moments.
                It needs the pg_repack extension in the database (CREATE EXTENSION pg_repack, from the
                postgresql-NN-repack package) and the pg_repack program of the same version on this machine
                (on PATH, in /usr/lib/postgresql/NN/bin, or named by PG_REPACK). Without them the purge falls
                back to VACUUM FULL and says so: VACUUM FULL locks the accounts table for every server while
-               it rewrites it (about 20 s per million accounts), so logins wait; it gives up if it cannot
-               take the lock within --lock-timeout.
+               it rewrites it (8 s for a million accounts on the benchmark machine), so logins wait; it
+               gives up if it cannot take the lock within --lock-timeout.
 
 What no purge can reach (the summary repeats it):
   SQLite       copies of the database made before the purge: backups, file-system or VM snapshots.

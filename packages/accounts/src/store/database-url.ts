@@ -38,7 +38,7 @@ export function parseDatabaseUrl(databaseUrl: string): DatabaseTarget {
     if (path === '') throw new Error(`Database URL sqlite: has no file path: ${USAGE}`);
     if (path.startsWith('//')) {
       throw new Error(
-        `Database URL sqlite://… is not supported; write sqlite:<path> (e.g. sqlite:./data/lending.db)`,
+        `Database URL sqlite://… is not supported; write sqlite:<path> (e.g. ${DEFAULT_DATABASE_URL})`,
       );
     }
     return { kind: 'sqlite', filename: resolve(path) };
