@@ -37,14 +37,15 @@ Options:
 
 Compaction, after every real run (also an interrupted one):
   SQLite       VACUUM rebuilds the file in place from the live rows, then the WAL is emptied. Servers keep
-               reading meanwhile; their writes wait for it (6 s for a million accounts on the benchmark
-               machine, longer than the store's 5 s busy timeout: run it when few patrons log in).
+               reading meanwhile; their writes wait for it (5 to 7 s for a million accounts on the
+               benchmark machine; a write that waits past the store's 5 s busy timeout fails, unwritten):
+               run it when few patrons log in.
   PostgreSQL   pg_repack rewrites the accounts table and its indexes online, locking it only for moments.
                It needs the pg_repack extension in the database (CREATE EXTENSION pg_repack, from the
                postgresql-NN-repack package) and the pg_repack program of the same version on this machine
                (on PATH, in /usr/lib/postgresql/NN/bin, or named by PG_REPACK). Without them the purge falls
                back to VACUUM FULL and says so: VACUUM FULL locks the accounts table for every server while
-               it rewrites it (8 s for a million accounts on the benchmark machine), so logins wait; it
+               it rewrites it (7 s for a million accounts on the benchmark machine), so logins wait; it
                gives up if it cannot take the lock within --lock-timeout.
 
 What no purge can reach (the summary repeats it):

@@ -15,7 +15,7 @@ const DEFAULT_OLD_TRANSACTIONS_TIMEOUT_MS = 60_000;
 
 /** Why VACUUM FULL is the last resort, in the words the operator reads. */
 const VACUUM_FULL_LOCKS =
-  'VACUUM FULL locks the accounts table for every server while it rewrites it (8 s for a million accounts on the ' +
+  'VACUUM FULL locks the accounts table for every server while it rewrites it (7 s for a million accounts on the ' +
   'benchmark machine): ' +
   'logins and every other request that reads an account wait meanwhile';
 

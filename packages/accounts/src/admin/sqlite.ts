@@ -88,10 +88,11 @@ export class SqliteAccountsAdmin implements AccountsAdmin {
    * writes lost). VACUUM is one write transaction of the database itself: readers keep their snapshot until it
    * commits and then see the rebuilt pages; writers wait for it (busy timeout), so none is lost. It rewrites
    * every page from the live rows only, so no old bytes survive in a page's unused gap, which secure_delete alone
-   * leaves behind. Measured by bench/purge.bench.ts in apps/tools at 1M accounts (a 400 MB file): VACUUM INTO +
-   * fsync + rename took 2.2 s, VACUUM in place 6.3 s (it writes the database three times: a temporary copy, the
-   * WAL, the file), during which a login-like writer waited up to 5.9 s. Only the in-place rebuild is safe with
-   * servers running, so the purge takes it and says that writes wait.
+   * leaves behind. Measured by bench/purge.bench.ts in apps/tools at 1M accounts (a 476 MB file): VACUUM INTO +
+   * fsync + rename took 2.6 s, VACUUM in place 7.0 s (it writes the database three times: a temporary copy, the
+   * WAL, the file), during which a login-like writer waited up to 5 s, and one of its writes gave up at the 5 s
+   * busy timeout (an error, nothing written). Only the in-place rebuild is safe with servers running, so the
+   * purge takes it and says that writes wait.
    *
    * The rebuild runs in a process of its own: SQLite puts VACUUM's temporary copy of the database (as large as
    * the database, so not in memory) where SQLITE_TMPDIR says, read from the process environment, else in
