@@ -18,7 +18,8 @@ const host = env.HOST || '127.0.0.1';
 const startStandIn = !env.ARCHIVE_URL;
 const archivePort = env.ARCHIVE_PORT || '3001';
 if (startStandIn) env.ARCHIVE_URL = `http://127.0.0.1:${archivePort}`;
-const databaseUrl = env.DATABASE_URL || 'sqlite:./data/lending.db';
+// Which database the demo accounts were seeded into (the server's default when DATABASE_URL is unset).
+const databaseKey = env.DATABASE_URL || '(default)';
 
 const say = (line) => console.log(`[start] ${line}`);
 
@@ -82,7 +83,7 @@ function seedDemo() {
   const marker = path.join(
     root,
     'data',
-    `.demo-seeded-${createHash('sha256').update(databaseUrl).digest('hex').slice(0, 12)}`,
+    `.demo-seeded-${createHash('sha256').update(databaseKey).digest('hex').slice(0, 12)}`,
   );
   if (existsSync(marker)) return;
   say('seeding the demo accounts…');

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ArchiveClient, openAccountStore } from '@lending/accounts';
+import { ArchiveClient, openAccountStore, parseDatabaseUrl } from '@lending/accounts';
 import type { AccountStore } from '@lending/accounts';
 import type { ApiDeps } from '@lending/api';
 import { cookieKeys } from '@lending/crypto';
@@ -120,7 +120,7 @@ export function createApp(config: ServerConfig, overrides: AppOverrides = {}): L
   const ownsStore = overrides.store === undefined;
   const opening = overrides.store ? Promise.resolve(overrides.store) : openAccountStore(config.databaseUrl);
   opening.catch(() => undefined); // surfaced by listen() and store(); never an unhandled rejection
-  const kind = config.databaseUrl.startsWith('sqlite:') ? 'sqlite' : 'postgres';
+  const kind = parseDatabaseUrl(config.databaseUrl).kind;
   const store = guardStore(overrides.store ?? deferredStore(kind, opening));
   const archive =
     overrides.archive ??

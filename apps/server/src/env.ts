@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { DEFAULT_DATABASE_URL, parseDatabaseUrl } from '@lending/accounts';
 import { z } from 'zod';
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, '../../..');
@@ -74,11 +75,15 @@ const schema = z.object({
   DATABASE_URL: z
     .string()
     .trim()
-    .refine(
-      (v) => /^sqlite:.+/.test(v) || /^postgres(ql)?:\/\//.test(v),
-      'must be sqlite:<path>, sqlite::memory: or postgres://…',
-    )
-    .default('sqlite:./data/lending.db'),
+    .superRefine((v, ctx) => {
+      try {
+        parseDatabaseUrl(v);
+      } catch (error) {
+        // The parser's messages never repeat the URL.
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      }
+    })
+    .default(DEFAULT_DATABASE_URL),
   ARCHIVE_URL: httpUrl.default('http://127.0.0.1:3001'),
   ARCHIVE_SERVICE_ACCESS: z.string().trim().min(1).optional(),
   ARCHIVE_SERVICE_SECRET: z.string().trim().min(1).optional(),

@@ -1,5 +1,5 @@
 // Prometheus metrics, one registry per app instance so tests can run several servers in one process.
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ApiMetrics } from '@lending/api';
 
 export interface ServerMetrics extends ApiMetrics {
@@ -14,6 +14,28 @@ export function createMetrics(): ServerMetrics {
     name: 'lending_s3_keys_source_total',
     help: 'Where the S3 keys of a request came from: the s3 cookie, the legacy store record, or nowhere',
     labelNames: ['source'] as const,
+    registers: [registry],
+  });
+  // What `pnpm purge --check` reads, across instances, over a window: when did a session last need the store's
+  // keys? `no_cookie` (the session predates the s3 cookie: purging would log the patron out) is told apart from
+  // `cookie_rejected` (an s3 cookie that did not open: tampered, expired, another user's; the purge changes
+  // nothing for those). Timestamps rather than counters alone, so the verdict does not depend on when the process
+  // started; `process_start_time_seconds` says whether the process saw the whole window.
+  const storeFallback = new Counter({
+    name: 'lending_s3_keys_store_fallback_total',
+    help: 'Requests whose S3 keys came from the legacy store record, by why the s3 cookie did not serve them',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+  const storeFallbackLast = new Gauge({
+    name: 'lending_s3_keys_store_fallback_last_timestamp_seconds',
+    help: 'Unix time of the last request whose S3 keys came from the store, by reason; 0: none since start',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+  const keysLookupLast = new Gauge({
+    name: 'lending_s3_keys_lookup_last_timestamp_seconds',
+    help: 'Unix time of the last request that needed S3 keys, wherever they came from; 0: none since start',
     registers: [registry],
   });
   const cookieRejected = new Counter({
@@ -37,10 +59,23 @@ export function createMetrics(): ServerMetrics {
   });
   // Zero-valued series from the start, so dashboards and `purge --check` see them before the first request.
   for (const source of ['cookie', 'store', 'none']) s3KeysSource.inc({ source }, 0);
+  for (const reason of ['no_cookie', 'cookie_rejected']) {
+    storeFallback.inc({ reason }, 0);
+    storeFallbackLast.set({ reason }, 0);
+  }
+  keysLookupLast.set(0);
 
   return {
     registry,
-    s3KeysSource: (source) => s3KeysSource.inc({ source }),
+    s3KeysSource: (source, reason) => {
+      const now = Date.now() / 1000;
+      s3KeysSource.inc({ source });
+      keysLookupLast.set(now);
+      if (reason !== null) {
+        storeFallback.inc({ reason });
+        storeFallbackLast.set({ reason }, now);
+      }
+    },
     cookieRejected: (cookie, reason) => cookieRejected.inc({ cookie, reason }),
     login: (outcome) => login.inc({ outcome }),
     httpRequest: (route, method, status, seconds) =>

@@ -1,6 +1,7 @@
-// Helpers shared by the command-line tools: usage errors, number flags, safe display of database URLs.
+// Helpers shared by the command-line tools: usage errors, number and duration flags, database URLs, formatting.
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { parseDatabaseUrl } from '@lending/accounts';
+import type { DatabaseTarget } from '@lending/accounts';
 
 /** Bad usage: the message says what was wrong; the caller prints it with the usage text and exits 2. */
 export class UsageError extends Error {
@@ -32,6 +33,19 @@ export function parseIntegerFlag(
   return value;
 }
 
+const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+
+/** A duration flag: seconds, or a number with s, m, h or d ("90s", "10m", "24h", "7d"). */
+export function parseDurationFlag(name: string, raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const match = /^(\d+)\s*([smhd]?)$/.exec(raw.trim());
+  const seconds = match ? Number(match[1]) * (DURATION_UNITS[match[2] || 's'] ?? 1) : NaN;
+  if (!Number.isSafeInteger(seconds) || seconds <= 0) {
+    throw new UsageError(`--${name} must be a duration such as 90s, 10m, 24h or 7d, got "${raw}"`);
+  }
+  return seconds;
+}
+
 /** Turns parseArgs' own errors (unknown flag, missing value) into a UsageError with a plain message. */
 export function asUsageError(error: unknown): unknown {
   if (error instanceof TypeError && 'code' in error && typeof error.code === 'string') {
@@ -43,44 +57,26 @@ export function asUsageError(error: unknown): unknown {
   return error;
 }
 
-/** A database URL fit for output: any password is replaced. */
-export function displayDatabaseUrl(databaseUrl: string): string {
-  if (!/^postgres(ql)?:\/\//i.test(databaseUrl)) return databaseUrl;
+/**
+ * The --database-url (or DATABASE_URL) value, checked by the accounts package's parser; its messages never repeat
+ * the URL, which may hold a password.
+ */
+export function checkDatabaseUrl(databaseUrl: string): DatabaseTarget {
   try {
-    const url = new URL(databaseUrl);
-    if (url.password) url.password = '***';
-    return url.toString();
-  } catch {
-    return 'postgres://(unparseable URL)';
+    return parseDatabaseUrl(databaseUrl);
+  } catch (error) {
+    throw new UsageError(`--database-url: ${(error as Error).message}`);
   }
 }
 
-export function checkDatabaseUrl(databaseUrl: string): void {
-  if (/^sqlite:/i.test(databaseUrl)) return;
-  if (/^postgres(ql)?:\/\//i.test(databaseUrl)) {
-    if (URL.canParse(databaseUrl)) return;
-    // Never echo it: the unparseable part is often the password.
-    throw new UsageError(
-      '--database-url is not a valid postgres:// URL (percent-encode characters such as @, # or / in the password)',
-    );
+/** Opening a missing SQLite file would create an empty store, and one in memory is another process's: refuse. */
+export function assertSqliteFileExists(target: DatabaseTarget): void {
+  if (target.kind !== 'sqlite') return;
+  if (target.filename === ':memory:') {
+    throw new UsageError('sqlite::memory: belongs to the process that opened it: name the database file');
   }
-  throw new UsageError(
-    `--database-url must start with sqlite: or postgres://, got "${displayDatabaseUrl(databaseUrl)}"`,
-  );
-}
-
-/** For `sqlite:<path>`: the file path (null for `sqlite::memory:` and for PostgreSQL URLs). */
-export function sqlitePath(databaseUrl: string): string | null {
-  const match = /^sqlite:(.*)$/i.exec(databaseUrl);
-  if (!match?.[1] || match[1] === ':memory:') return null;
-  return resolve(match[1]);
-}
-
-/** Opening a missing SQLite file would create an empty store: refuse instead. */
-export function assertSqliteFileExists(databaseUrl: string): void {
-  const path = sqlitePath(databaseUrl);
-  if (path !== null && !existsSync(path)) {
-    throw new UsageError(`no SQLite database at ${path}: check --database-url or DATABASE_URL`);
+  if (!existsSync(target.filename)) {
+    throw new UsageError(`no SQLite database at ${target.filename}: check --database-url or DATABASE_URL`);
   }
 }
 
@@ -90,6 +86,14 @@ export function formatDuration(ms: number): string {
   if (seconds < 60) return `${seconds.toFixed(1)} s`;
   const minutes = Math.floor(seconds / 60);
   return `${minutes} min ${Math.round(seconds - minutes * 60)} s`;
+}
+
+/** "4 s", "12 min", "3.5 h", "2.0 days": how long ago, or how long, in the unit a reader expects. */
+export function describeSeconds(seconds: number): string {
+  if (seconds < 120) return `${Math.round(seconds)} s`;
+  if (seconds < 7200) return `${Math.round(seconds / 60)} min`;
+  if (seconds < 172800) return `${(seconds / 3600).toFixed(1)} h`;
+  return `${(seconds / 86400).toFixed(1)} days`;
 }
 
 export function formatCount(value: number): string {

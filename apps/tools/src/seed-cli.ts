@@ -1,12 +1,12 @@
 // `pnpm --filter @lending/tools seed`: fills a store with synthetic accounts, some holding legacy S3 keys.
 import { randomInt } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { openAccountStore } from '@lending/accounts';
+import { DEFAULT_DATABASE_URL, redactDatabaseUrl } from '@lending/accounts';
+import { openAccountsAdmin } from '@lending/accounts/admin';
 import {
   UsageError,
   asUsageError,
   checkDatabaseUrl,
-  displayDatabaseUrl,
   formatCount,
   formatDuration,
   parseIntegerFlag,
@@ -14,7 +14,6 @@ import {
 import type { CliIo } from './cli-common';
 import { countWithKeys, generateAccounts } from './seed';
 import type { SeedOptions } from './seed';
-import { openBulkWriter } from './store-direct';
 
 export const SEED_USAGE = `Usage: pnpm --filter @lending/tools seed --accounts N --with-keys P [options]
 
@@ -25,7 +24,7 @@ seed, so seeding one store several times with different seeds adds distinct acco
 Options:
   --accounts N          number of accounts to add (1..50000000)
   --with-keys P         percentage of them holding legacy keys (0..100)
-  --database-url URL    sqlite:<path> or postgres://... (default: DATABASE_URL, else sqlite:./data/lending.db)
+  --database-url URL    sqlite:<path> or postgres://... (default: DATABASE_URL, else ${DEFAULT_DATABASE_URL})
   --seed S              random seed, for reproducible data (default: random)
   --json                print the summary as JSON on stdout
   -h, --help            show this help
@@ -69,8 +68,8 @@ export async function runSeedCli(
     if (accounts === undefined) throw new UsageError('--accounts N is required');
     if (withKeysPercent === undefined) throw new UsageError('--with-keys P is required');
     const databaseUrl = values['database-url'] ?? deps.defaultDatabaseUrl;
-    checkDatabaseUrl(databaseUrl);
-    if (/^sqlite::memory:$/i.test(databaseUrl))
+    const target = checkDatabaseUrl(databaseUrl);
+    if (target.kind === 'sqlite' && target.filename === ':memory:')
       throw new UsageError('seeding sqlite::memory: would be lost at exit');
     const seed = parseIntegerFlag('seed', values.seed, 0, 2 ** 32 - 1) ?? randomInt(2 ** 31);
     options = {
@@ -87,18 +86,16 @@ export async function runSeedCli(
     return 2;
   }
 
-  const shown = displayDatabaseUrl(options.databaseUrl);
+  const shown = redactDatabaseUrl(options.databaseUrl);
   const started = performance.now();
   try {
-    // Opening the store creates the database and runs its migrations; the rows then go in directly, in bulk.
-    const store = await openAccountStore(options.databaseUrl);
-    await store.close();
-    const writer = await openBulkWriter(options.databaseUrl);
+    // The admin side creates the database and runs its migrations; the rows then go in by thousands.
+    const admin = await openAccountsAdmin(options.databaseUrl);
     let written = 0;
     let lastLine = started;
     try {
       for (const chunk of generateAccounts(options, CHUNK)) {
-        await writer.insert(chunk);
+        await admin.insertAccounts(chunk);
         written += chunk.length;
         const now = performance.now();
         if (now - lastLine >= 2000) {
@@ -106,8 +103,9 @@ export async function runSeedCli(
           io.stderr.write(`seed: ${formatCount(written)} of ${formatCount(options.accounts)} accounts\n`);
         }
       }
+      await admin.analyze();
     } finally {
-      await writer.close();
+      await admin.close();
     }
   } catch (error) {
     io.stderr.write(`seed: failed on ${shown}: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -1,25 +1,28 @@
-// `pnpm purge` usage errors, help and --check, as real subprocesses (no database needed).
-import { createServer } from 'node:http';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
+// `pnpm purge` as operators type it: usage errors and help as real subprocesses, and the documented
+// `pnpm purge --json` command, whose stdout must be exactly one JSON document.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runPurge } from './purge-helpers';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runPurge, seedStore } from './purge-helpers';
+import type { ToolResult } from './purge-helpers';
+
+const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
 
 describe('pnpm purge usage', () => {
   const dir = mkdtempSync(join(tmpdir(), 'lending-purge-cli-'));
   const missing = `sqlite:${join(dir, 'nothing-here.db')}`;
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  // The argument rules themselves are unit-tested in src/purge-cli.test.ts; these check the process's behaviour.
+  // The argument rules themselves are unit-tested in src/purge/options.test.ts; these check the process's behaviour.
   it.each([
     [['--bogus'], /Unknown option '--bogus'/],
     [['--batch-size', 'abc'], /--batch-size must be a whole number, got "abc"/],
     [
       ['--check', '--dry-run'],
-      /--check only reads the server's metrics; it takes --metrics-url and --json, not --dry-run/,
+      /--check only reads the servers' metrics; it takes --metrics-url, --window and --json, not --dry-run/,
     ],
     [['--yes', '--database-url', missing], /no SQLite database at .*nothing-here\.db/],
   ])('%j: exit 2, a clear message and the usage on stderr', { timeout: 30_000 }, async (args, message) => {
@@ -31,7 +34,9 @@ describe('pnpm purge usage', () => {
   });
 
   it('a real run without a terminal needs --yes', { timeout: 30_000 }, async () => {
-    const result = await runPurge(['--database-url', 'sqlite::memory:']);
+    const file = join(dir, 'empty.db');
+    writeFileSync(file, '');
+    const result = await runPurge(['--database-url', `sqlite:${file}`]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('a real run without a terminal needs --yes');
   });
@@ -42,7 +47,8 @@ describe('pnpm purge usage', () => {
     async () => {
       const result = await runPurge(['--dry-run'], { DATABASE_URL: 'mysql://admin:hunter2@db.example/x' });
       expect(result.code).toBe(2);
-      expect(result.stderr).toContain('--database-url must start with sqlite: or postgres://');
+      expect(result.stderr).toContain('--database-url: Database URL scheme "mysql:" is not supported');
+      expect(result.stderr).not.toContain('hunter2');
       const pgResult = await runPurge(['--dry-run', '--json'], {
         DATABASE_URL: 'postgres://admin:hunter2@127.0.0.1:1/x',
       });
@@ -56,92 +62,66 @@ describe('pnpm purge usage', () => {
     const result = await runPurge(['--help']);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('Usage: pnpm purge');
-    expect(result.stdout).toMatch(/--check\s+read the server's \/metrics/);
+    expect(result.stdout).toMatch(/--check\s+ask every server whether any session needed the store's keys/);
+    expect(result.stdout).toMatch(/falls\s+back to VACUUM FULL and says so/);
+    expect(result.stdout).toMatch(/What no purge can reach/);
     expect(result.stdout).toMatch(/130\s+interrupted/);
   });
 });
 
-describe('pnpm purge --check', () => {
-  let metrics = '';
-  let status = 200;
-  let server: Server;
-  let url = '';
-
-  beforeAll(async () => {
-    server = createServer((request, response) => {
-      response.writeHead(request.url === '/metrics' ? status : 404, {
-        'content-type': 'text/plain; version=0.0.4',
-      });
-      response.end(request.url === '/metrics' ? metrics : 'not found');
+/** Runs `pnpm <args>` from the repository's root, as an operator would. */
+function pnpm(args: readonly string[]): Promise<ToolResult> {
+  // Under `pnpm test`, npm_execpath is pnpm itself; otherwise pnpm is on PATH.
+  const execPath = process.env.npm_execpath;
+  const [command, prefix] =
+    execPath && /pnpm/.test(execPath) && execPath.endsWith('.cjs')
+      ? [process.execPath, [execPath]]
+      : ['pnpm', []];
+  return new Promise((resolve, reject) => {
+    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+    delete env.DATABASE_URL;
+    const child = spawn(command, [...prefix, ...args], {
+      cwd: repoRoot,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`;
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
-  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+}
 
-  const exposition = (cookie: number, store: number, none: number): string =>
-    [
-      '# HELP process_start_time_seconds Start time of the process since unix epoch in seconds.',
-      '# TYPE process_start_time_seconds gauge',
-      `process_start_time_seconds ${Math.round(Date.now() / 1000) - 7200}`,
-      '# HELP lending_s3_keys_source_total Where the S3 keys of a request came from',
-      '# TYPE lending_s3_keys_source_total counter',
-      `lending_s3_keys_source_total{source="cookie"} ${cookie}`,
-      `lending_s3_keys_source_total{source="store"} ${store}`,
-      `lending_s3_keys_source_total{source="none"} ${none}`,
-      '',
-    ].join('\n');
+describe('the documented command, `pnpm purge --json`', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lending-pnpm-purge-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('not yet (exit 1) while requests still take keys from the store', { timeout: 30_000 }, async () => {
-    metrics = exposition(120, 3, 4);
-    status = 200;
-    const result = await runPurge(['--check', '--metrics-url', url]);
-    expect(result.code).toBe(1);
-    expect(result.stderr).toContain('NOT YET: 3 of 127 requests');
-    expect(result.stderr).toContain('would force those patrons to log in again');
-    expect(result.stderr).toContain('2.0 h since the server started');
+  it('prints exactly one JSON document on stdout, dry run and real run', { timeout: 120_000 }, async () => {
+    const url = `sqlite:${join(dir, 'lending.db')}`;
+    await seedStore(url, 500, 20);
+
+    const dry = await pnpm(['purge', '--dry-run', '--json', '--database-url', url]);
+    expect(dry.code, dry.stderr).toBe(0);
+    // The whole of stdout parses: no banner before it, nothing after it.
+    const listed = JSON.parse(dry.stdout) as {
+      dryRun: boolean;
+      withKeys: number;
+      usernamesWithKeys: string[];
+    };
+    expect(listed).toMatchObject({ dryRun: true, withKeys: 100 });
+    expect(listed.usernamesWithKeys).toHaveLength(100);
+
+    const real = await pnpm(['purge', '--yes', '--json', '--database-url', url]);
+    expect(real.code, real.stderr).toBe(0);
+    const summary = JSON.parse(real.stdout) as {
+      purged: number;
+      compaction: { method: string; error: string | null };
+      notReached: string[];
+    };
+    expect(summary).toMatchObject({ purged: 100, compaction: { method: 'sqlite_vacuum', error: null } });
+    expect(summary.notReached.join(' ')).toMatch(/backups, file-system or VM snapshots/);
+    expect(real.stderr).toContain("Out of the purge's reach:");
   });
-
-  it(
-    'safe (exit 0) when no request fell back to the store; --json gives one object',
-    { timeout: 30_000 },
-    async () => {
-      metrics = exposition(120, 0, 4);
-      status = 200;
-      const result = await runPurge(['--check', '--json', '--metrics-url', url]);
-      expect(result.code).toBe(0);
-      const report = JSON.parse(result.stdout) as { verdict: string; counts: Record<string, number> };
-      expect(report.verdict).toBe('safe');
-      expect(report.counts).toEqual({ cookie: 120, store: 0, none: 4 });
-    },
-  );
-
-  it('not yet when there was no traffic to judge by', { timeout: 30_000 }, async () => {
-    metrics = exposition(0, 0, 0);
-    status = 200;
-    const result = await runPurge(['--check', '--metrics-url', url]);
-    expect(result.code).toBe(1);
-    expect(result.stderr).toContain('no evidence either way');
-  });
-
-  it(
-    'exit 2 when the metrics cannot be read or are not the Lending server',
-    { timeout: 30_000 },
-    async () => {
-      status = 503;
-      const failed = await runPurge(['--check', '--metrics-url', url]);
-      expect(failed.code).toBe(2);
-      expect(failed.stderr).toContain('answered HTTP 503');
-
-      status = 200;
-      metrics = '# TYPE up gauge\nup 1\n';
-      const foreign = await runPurge(['--check', '--metrics-url', url]);
-      expect(foreign.code).toBe(2);
-      expect(foreign.stderr).toContain('has no lending_s3_keys_source_total metric');
-
-      const closed = await runPurge(['--check', '--metrics-url', 'http://127.0.0.1:1/metrics']);
-      expect(closed.code).toBe(2);
-      expect(closed.stderr).toContain('cannot read http://127.0.0.1:1/metrics');
-    },
-  );
 });

@@ -8,10 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { openAccountStore } from '@lending/accounts';
+import { openAccountStore, parseDatabaseUrl } from '@lending/accounts';
 import type { Account } from '@lending/accounts';
 import { readEnv } from '../src/env';
-import { postgresTarget } from '../src/store-direct';
 
 export const toolsDir = fileURLToPath(new URL('..', import.meta.url));
 const env = readEnv();
@@ -98,7 +97,7 @@ export function runTool(
 }
 
 export const runPurge = (args: readonly string[], extraEnv?: NodeJS.ProcessEnv): Promise<ToolResult> =>
-  runTool('src/purge-main.ts', args, extraEnv);
+  runTool('src/purge/main.ts', args, extraEnv);
 
 export async function seedStore(
   databaseUrl: string,
@@ -163,6 +162,16 @@ export const postgresBackend: Backend = {
     });
   },
 };
+
+/** A PostgreSQL URL's connection string and its accounts table (schema-qualified when the URL names one). */
+export function postgresTarget(databaseUrl: string): { connectionString: string; table: string } {
+  const target = parseDatabaseUrl(databaseUrl);
+  if (target.kind !== 'postgres') throw new Error('not a PostgreSQL URL');
+  return {
+    connectionString: target.connectionString,
+    table: target.schema ? `"${target.schema}".accounts` : 'accounts',
+  };
+}
 
 export async function withPg<T>(databaseUrl: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: postgresTarget(databaseUrl).connectionString });

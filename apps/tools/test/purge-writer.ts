@@ -1,5 +1,6 @@
 // Test fixture: a second process that keeps updating accounts the way the live server does (read, then update
-// with the expected revision, retrying on conflict) until a stop file appears. Prints what it last wrote.
+// with the expected revision, retrying on conflict) until a stop file appears. Prints what it last wrote, and when
+// each update was attempted and committed (Unix ms), so a test can tell which ones raced the compaction.
 // Usage: node --import tsx test/purge-writer.ts <databaseUrl> <usernames.json> <stopFile>
 import { existsSync, readFileSync } from 'node:fs';
 import { RevisionConflictError, openAccountStore } from '@lending/accounts';
@@ -10,6 +11,7 @@ if (!databaseUrl || !usernamesFile || !stopFile)
 const usernames = JSON.parse(readFileSync(usernamesFile, 'utf8')) as string[];
 const store = await openAccountStore(databaseUrl);
 const last: Record<string, { lastLogin: string; loginCount: number }> = {};
+const timings: [number, number][] = [];
 let updates = 0;
 let conflicts = 0;
 let clock = Date.UTC(2026, 10, 1);
@@ -17,6 +19,7 @@ let clock = Date.UTC(2026, 10, 1);
 outer: for (let round = 0; ; round++) {
   for (const username of usernames) {
     if (existsSync(stopFile)) break outer;
+    const attempted = Date.now();
     for (;;) {
       const account = await store.getByUsername(username);
       if (!account) throw new Error(`account ${username} vanished`);
@@ -32,8 +35,9 @@ outer: for (let round = 0; ; round++) {
         conflicts++;
       }
     }
+    timings.push([attempted, Date.now()]);
   }
   if (round === 0) process.stderr.write('writer: first round done\n');
 }
 await store.close();
-process.stdout.write(JSON.stringify({ updates, conflicts, last }) + '\n');
+process.stdout.write(JSON.stringify({ updates, conflicts, last, timings }) + '\n');

@@ -17,4 +17,4 @@ export type {
 export { auditAccounts, usernameBase } from './audit';
 export type { AuditDeps, AuditResult, Credentials } from './audit';
 export { getS3Keys } from './s3-keys';
-export type { S3KeysLookup, S3KeysSource } from './s3-keys';
+export type { S3KeysLookup, S3KeysSource, S3KeysStoreFallback } from './s3-keys';

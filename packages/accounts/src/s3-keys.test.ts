@@ -37,6 +37,7 @@ describe('getS3Keys', () => {
       source: 'cookie',
       reissue: false,
       rejected: null,
+      storeFallback: null,
     });
     expect(store.reads).toBe(0);
   });
@@ -49,6 +50,7 @@ describe('getS3Keys', () => {
       source: 'store',
       reissue: true,
       rejected: 'wrong_subject',
+      storeFallback: 'cookie_rejected',
     });
   });
 
@@ -58,6 +60,12 @@ describe('getS3Keys', () => {
       { store: storeWith(broken), keys },
       { username: 'ann', cookie: null, ttl: 60 },
     );
-    expect(result).toEqual({ keys: null, source: 'none', reissue: false, rejected: null });
+    expect(result).toEqual({
+      keys: null,
+      source: 'none',
+      reissue: false,
+      rejected: null,
+      storeFallback: null,
+    });
   });
 });

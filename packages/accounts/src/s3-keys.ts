@@ -5,6 +5,13 @@ import type { Account, AccountStore, S3Keys } from './types';
 
 export type S3KeysSource = 'cookie' | 'store' | 'none';
 
+/**
+ * Why keys came from the store: `no_cookie`, the session has no s3 cookie (it predates the change, so the patron
+ * still depends on the store: the purge would log them out), or `cookie_rejected`, it has one that did not open
+ * (tampered, expired, another user's, sealed under an unknown secret: no purge can help it).
+ */
+export type S3KeysStoreFallback = 'no_cookie' | 'cookie_rejected';
+
 export interface S3KeysLookup {
   keys: S3Keys | null;
   source: S3KeysSource;
@@ -12,9 +19,17 @@ export interface S3KeysLookup {
   reissue: boolean;
   /** Why a cookie that was present was refused; null when it opened or there was none. */
   rejected: CookieRejection | null;
+  /** Set when the store served the keys: why the cookie did not. */
+  storeFallback: S3KeysStoreFallback | null;
 }
 
-const NONE: S3KeysLookup = { keys: null, source: 'none', reissue: false, rejected: null };
+const NONE: S3KeysLookup = {
+  keys: null,
+  source: 'none',
+  reissue: false,
+  rejected: null,
+  storeFallback: null,
+};
 
 function validKeys(value: unknown): S3Keys | null {
   if (typeof value !== 'object' || value === null) return null;
@@ -57,7 +72,13 @@ export async function getS3Keys(
     });
     if (opened.ok) {
       const { access, secret } = opened.payload;
-      return { keys: { access, secret }, source: 'cookie', reissue: opened.oldKey, rejected: null };
+      return {
+        keys: { access, secret },
+        source: 'cookie',
+        reissue: opened.oldKey,
+        rejected: null,
+        storeFallback: null,
+      };
     }
     rejected = opened.reason;
   }
@@ -65,6 +86,9 @@ export async function getS3Keys(
   const account = input.account !== undefined ? input.account : await deps.store.getByUsername(username);
   // A record handed in for someone else is not this user's.
   const keys = account && account.username === username ? validKeys(account.s3Keys) : null;
-  if (keys) return { keys, source: 'store', reissue: true, rejected };
+  if (keys) {
+    const storeFallback = rejected === null ? 'no_cookie' : 'cookie_rejected';
+    return { keys, source: 'store', reissue: true, rejected, storeFallback };
+  }
   return { ...NONE, rejected };
 }

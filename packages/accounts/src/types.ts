@@ -99,8 +99,6 @@ export interface AccountStore {
   purgeS3KeysBatch(options: PurgeBatchOptions): Promise<PurgeBatchResult>;
   /** Legacy write of plaintext keys: for seeding pre-change data and for tests only. */
   saveS3Keys(username: string, keys: S3Keys): Promise<void>;
-  /** Makes removed data unrecoverable from the database files (WAL checkpoint / VACUUM). */
-  compact(): Promise<void>;
   /** Throws when the database does not answer. */
   ping(): Promise<void>;
   close(): Promise<void>;

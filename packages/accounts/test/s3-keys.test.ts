@@ -83,13 +83,25 @@ describeWithStores('getS3Keys', (ctx) => {
   it('a valid cookie gives its keys (source cookie, no reissue), even over a legacy record', async () => {
     await seedLegacy();
     const result = await lookup(sealCookie(keys, s3(), { now: NOW - 60 }));
-    expect(result).toEqual({ keys: cookieKeysPair, source: 'cookie', reissue: false, rejected: null });
+    expect(result).toEqual({
+      keys: cookieKeysPair,
+      source: 'cookie',
+      reissue: false,
+      rejected: null,
+      storeFallback: null,
+    });
   });
 
   it('a cookie sealed under the previous secret is accepted and marked for reissue', async () => {
     const old = cookieKeys(OLD_SECRET);
     const result = await lookup(sealCookie(old, s3(), { now: NOW - 60 }));
-    expect(result).toEqual({ keys: cookieKeysPair, source: 'cookie', reissue: true, rejected: null });
+    expect(result).toEqual({
+      keys: cookieKeysPair,
+      source: 'cookie',
+      reissue: true,
+      rejected: null,
+      storeFallback: null,
+    });
   });
 
   it("accepts Open Library's own `access:secret` cookie (URL-quoted too)", async () => {
@@ -99,6 +111,7 @@ describeWithStores('getS3Keys', (ctx) => {
       source: 'cookie',
       reissue: false,
       rejected: null,
+      storeFallback: null,
     });
     const quoted = token.replace(/=/g, '%3D');
     expect(await lookup(quoted)).toMatchObject({ keys: cookieKeysPair, source: 'cookie' });
@@ -112,6 +125,7 @@ describeWithStores('getS3Keys', (ctx) => {
         source: 'store',
         reissue: true,
         rejected: null,
+        storeFallback: 'no_cookie',
       });
     }
   });
@@ -125,12 +139,19 @@ describeWithStores('getS3Keys', (ctx) => {
       itemname: null,
       createdOn: new Date(NOW * 1000).toISOString(),
     });
-    expect(await lookup(undefined)).toEqual({ keys: null, source: 'none', reissue: false, rejected: null });
+    expect(await lookup(undefined)).toEqual({
+      keys: null,
+      source: 'none',
+      reissue: false,
+      rejected: null,
+      storeFallback: null,
+    });
     expect(await lookup(undefined, { username: 'nobody-at-all' })).toEqual({
       keys: null,
       source: 'none',
       reissue: false,
       rejected: null,
+      storeFallback: null,
     });
   });
 
@@ -151,6 +172,7 @@ describeWithStores('getS3Keys', (ctx) => {
         source: 'store',
         reissue: true,
         rejected: none.rejected,
+        storeFallback: 'cookie_rejected',
       });
       expect(await snapshot(ctx.store)).toEqual(before);
     },

@@ -1,6 +1,12 @@
 // The contract between the tRPC procedures (this package) and the HTTP host (apps/server).
 // The host owns the cookie attributes and headers; procedures only say what to set.
-import type { Account, AccountStore, ArchiveClient, S3KeysSource } from '@lending/accounts';
+import type {
+  Account,
+  AccountStore,
+  ArchiveClient,
+  S3KeysSource,
+  S3KeysStoreFallback,
+} from '@lending/accounts';
 import type { CookieKeys, CookieRejection } from '@lending/crypto';
 import { readSession } from './session';
 
@@ -16,7 +22,8 @@ export interface CookieJar {
 
 /** Counters the host exports on /metrics. */
 export interface ApiMetrics {
-  s3KeysSource(source: S3KeysSource): void;
+  /** A request needed the patron's S3 keys; `storeFallback` says why the store served them (null: it did not). */
+  s3KeysSource(source: S3KeysSource, storeFallback: S3KeysStoreFallback | null): void;
   cookieRejected(cookie: CookieName, reason: CookieRejection): void;
   login(outcome: string): void;
 }

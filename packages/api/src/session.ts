@@ -114,7 +114,7 @@ export async function lookUpS3Keys(
       account: session.account,
     },
   );
-  deps.metrics.s3KeysSource(found.source);
+  deps.metrics.s3KeysSource(found.source, found.storeFallback);
   if (found.rejected !== null && cookie !== undefined) rejectCookie(deps, req, 's3', found.rejected);
   if (found.keys && found.reissue) {
     setS3Cookie(deps, req, session, found.keys, toSeconds(ctx.nowMs));

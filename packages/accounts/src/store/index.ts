@@ -1,4 +1,10 @@
-export { openAccountStore, parseDatabaseUrl, type DatabaseTarget } from './open';
+export { openAccountStore } from './open';
+export {
+  DEFAULT_DATABASE_URL,
+  parseDatabaseUrl,
+  redactDatabaseUrl,
+  type DatabaseTarget,
+} from './database-url';
 export { SqliteAccountStore } from './sqlite';
 export { PostgresAccountStore, type PostgresStoreOptions } from './postgres';
 export { StoreDatabaseError } from './database-error';

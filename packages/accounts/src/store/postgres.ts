@@ -10,6 +10,7 @@ import type {
   S3Keys,
   ScanOptions,
 } from '../types';
+import { databasePassword } from './database-url';
 import { sanitizePostgresError } from './database-error';
 import { POSTGRES_MIGRATIONS } from './postgres-migrations';
 import {
@@ -49,17 +50,13 @@ const UNIQUE_FIELDS: Record<string, 'username' | 'email' | 'itemname'> = {
   accounts_itemname_key: 'itemname',
 };
 
-function quoteIdent(name: string): string {
+export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
-function passwordOf(connectionString: string): string | undefined {
-  try {
-    const password = decodeURIComponent(new URL(connectionString).password);
-    return password || undefined;
-  } catch {
-    return undefined;
-  }
+/** The accounts table, schema-qualified and quoted when a schema is named. */
+export function accountsTable(schema: string | undefined): string {
+  return schema ? `${quoteIdent(schema)}.accounts` : 'accounts';
 }
 
 /** PostgreSQL adapter: a pg Pool, one jsonb document per account. */
@@ -121,7 +118,7 @@ export class PostgresAccountStore implements AccountStore {
   }
 
   static async open(options: PostgresStoreOptions): Promise<PostgresAccountStore> {
-    const secrets = { password: passwordOf(options.connectionString), schema: options.schema };
+    const secrets = { password: databasePassword(options.connectionString), schema: options.schema };
     const pool = new pg.Pool({
       connectionString: options.connectionString,
       max: options.max ?? 10,
@@ -131,7 +128,7 @@ export class PostgresAccountStore implements AccountStore {
     // An idle client losing its connection must not crash the process; the next query reports the failure.
     pool.on('error', () => undefined);
     const prefix = options.schema ? `${quoteIdent(options.schema)}.` : '';
-    const store = new PostgresAccountStore(pool, secrets, `${prefix}accounts`);
+    const store = new PostgresAccountStore(pool, secrets, accountsTable(options.schema));
     try {
       await store.migrate(prefix);
       return store;
@@ -316,17 +313,6 @@ export class PostgresAccountStore implements AccountStore {
       JSON.stringify({ access, secret }),
     ]);
     if (result.rowCount === 0) throw new AccountNotFoundError(name);
-  }
-
-  async compact(): Promise<void> {
-    // Plain VACUUM only marks dead row versions (those that held the keys) as free space; their bytes stay in
-    // the page until overwritten. VACUUM FULL writes the table into new files and drops the old ones, so no
-    // removed key remains in the table's files. It holds an exclusive lock while it copies (seconds for a
-    // million small rows), which is acceptable for the one-off run after a purge. (Measured: after plain VACUUM
-    // every purged key was still in the table file; after VACUUM FULL none.) Caveats: VACUUM FULL must copy row
-    // versions an open transaction can still see, so run it when no long transaction is open; and old row
-    // images may sit in WAL segments until PostgreSQL recycles them.
-    await this.query('compact', `VACUUM (FULL, ANALYZE) ${this.table}`, []);
   }
 
   async ping(): Promise<void> {

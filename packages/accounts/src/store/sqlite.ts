@@ -39,7 +39,20 @@ interface Row {
 }
 
 /** How long a connection waits for another process's write lock before failing with SQLITE_BUSY. */
-const BUSY_TIMEOUT_MS = 5000;
+export const BUSY_TIMEOUT_MS = 5000;
+
+/** The settings of every connection that writes accounts: the store's, and the admin's bulk writer. */
+export function configureConnection(db: Database.Database): void {
+  // WAL: readers never block the writer; several processes may share the file (busy_timeout above).
+  db.pragma('journal_mode = WAL');
+  // Deleted and overwritten content (purged keys) is zeroed on disk rather than left in free space.
+  db.pragma('secure_delete = ON');
+  // Statement journals and temporary tables stay in memory: by default SQLite spills them to /var/tmp or /tmp,
+  // and a statement journal holds the original images of the pages a statement changes (a purge batch's: keys).
+  db.pragma('temp_store = MEMORY');
+  // In WAL mode NORMAL is crash-safe (no corruption); only the last commits may be lost on power failure.
+  db.pragma('synchronous = NORMAL');
+}
 
 // Must be written exactly as in the partial index accounts_with_s3keys (migration 2), so SQLite uses that index.
 const HAS_KEYS = `json_type(data, '$.s3Keys') IS NOT NULL`;
@@ -119,12 +132,7 @@ export class SqliteAccountStore implements AccountStore {
     try {
       if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
       db = new Database(filename, { timeout: BUSY_TIMEOUT_MS });
-      // WAL: readers never block the writer; several processes may share the file (busy_timeout above).
-      db.pragma('journal_mode = WAL');
-      // Deleted and overwritten content (purged keys) is zeroed on disk rather than left in free space.
-      db.pragma('secure_delete = ON');
-      // In WAL mode NORMAL is crash-safe (no corruption); only the last commits may be lost on power failure.
-      db.pragma('synchronous = NORMAL');
+      configureConnection(db);
       db.pragma('foreign_keys = ON');
       migrate(db);
       return Promise.resolve(new SqliteAccountStore(db));
@@ -249,7 +257,7 @@ export class SqliteAccountStore implements AccountStore {
         // At the default auto-checkpoint (1000 pages) the rewritten pages were copied and fsynced into the database
         // every couple of batches. Every 10000 pages (~40 MB of WAL) lets rewrites of a page coalesce (interior and
         // index pages; since migration 3 the table is clustered by username, so a leaf is rewritten by one batch).
-        // Only this connection, the one purging, is affected; compact() truncates.
+        // Only this connection, the one purging, is affected; the admin's compaction empties the WAL afterwards.
         this.db.pragma('wal_autocheckpoint = 10000');
         this.purgeCheckpointRaised = true;
       }
@@ -309,24 +317,6 @@ export class SqliteAccountStore implements AccountStore {
       const result = this.stmt.saveKeys.run(JSON.stringify({ access, secret }), name);
       if (result.changes === 0) throw new AccountNotFoundError(name);
     });
-  }
-
-  async compact(): Promise<void> {
-    // secure_delete=ON has already zeroed freed cells and pages; what remains is old page images in the WAL.
-    // TRUNCATE copies the WAL into the database and truncates the WAL file to zero bytes. It cannot finish
-    // while another connection reads an old snapshot, so retry for a while (readers are short).
-    for (let attempt = 0; ; attempt += 1) {
-      const rows = await this.run('compact', () => this.db.pragma('wal_checkpoint(TRUNCATE)'));
-      const busy = (rows as { busy: number }[])[0]?.busy ?? 0;
-      if (busy === 0) return;
-      if (attempt >= 50) {
-        throw new StoreDatabaseError(
-          'SQLite WAL checkpoint could not complete: another connection kept reading; run compact again',
-          'SQLITE_BUSY',
-        );
-      }
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
   }
 
   ping(): Promise<void> {

@@ -1,5 +1,5 @@
-// In-process tests of the purge CLI: argument rules, and the terminal path (confirmation prompt, progress bar)
-// that a subprocess without a terminal cannot reach.
+// In-process tests of the purge CLI: the terminal path (confirmation prompt, progress bar) that a subprocess
+// without a terminal cannot reach.
 import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,60 +7,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openAccountStore } from '@lending/accounts';
-import { UsageError } from './cli-common';
-import { DEFAULT_BATCH_SIZE, DEFAULT_METRICS_URL, parsePurgeArgs, runPurgeCli } from './purge-cli';
-
-describe('parsePurgeArgs', () => {
-  const parse = (...argv: string[]) => parsePurgeArgs(argv, 'sqlite:./data/lending.db');
-
-  it('has defaults from the environment and the documented values', () => {
-    expect(parse()).toEqual({
-      mode: 'purge',
-      dryRun: false,
-      yes: false,
-      json: false,
-      batchSize: DEFAULT_BATCH_SIZE.sqlite,
-      databaseUrl: 'sqlite:./data/lending.db',
-      metricsUrl: DEFAULT_METRICS_URL,
-    });
-    expect(
-      parse('--dry-run', '--batch-size', '50', '--database-url', 'postgres://h/db', '-y', '--json'),
-    ).toMatchObject({
-      mode: 'purge',
-      dryRun: true,
-      batchSize: 50,
-      databaseUrl: 'postgres://h/db',
-      yes: true,
-      json: true,
-    });
-    expect(parse('--check', '--metrics-url', 'http://h:3000/metrics')).toMatchObject({
-      mode: 'check',
-      metricsUrl: 'http://h:3000/metrics',
-    });
-    expect(parse('--help').mode).toBe('help');
-    // The default batch size depends on the store: SQLite's batches lock the whole database, PostgreSQL's rows.
-    expect(parse('--database-url', 'postgres://h/db').batchSize).toBe(DEFAULT_BATCH_SIZE.postgres);
-    expect(parsePurgeArgs([], 'postgresql://h/db').batchSize).toBe(DEFAULT_BATCH_SIZE.postgres);
-    expect(parse('--database-url', 'sqlite:other.db').batchSize).toBe(DEFAULT_BATCH_SIZE.sqlite);
-  });
-
-  it.each([
-    [['--nope'], /Unknown option '--nope'/],
-    [['--batch-size', '-1'], /--batch-size/],
-    [['--batch-size', '100001'], /between 1 and 100000/],
-    [['--batch-size', '2.5'], /whole number/],
-    [['--dry-run=yes'], /--dry-run/],
-    [['--check', '--yes'], /not --yes/],
-    [['--check', '--batch-size', '10'], /not --batch-size/],
-    [['--check', '--database-url', 'sqlite:x.db'], /not --database-url/],
-    [['--database-url', ''], /must not be empty/],
-    [['--database-url', 'x.db'], /must start with sqlite: or postgres/],
-    [['--database-url', 'postgres://u:p@ss@[h/db'], /not a valid postgres:\/\/ URL/],
-  ])('%j is a usage error', (argv, message) => {
-    expect(() => parse(...argv)).toThrow(UsageError);
-    expect(() => parse(...argv)).toThrow(message);
-  });
-});
+import { runPurgeCli } from './cli';
 
 describe('runPurgeCli on a terminal', () => {
   const dirs: string[] = [];

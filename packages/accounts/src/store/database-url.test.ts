@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openAccountStore, parseDatabaseUrl } from './open';
+import { parseDatabaseUrl, redactDatabaseUrl } from './database-url';
+import { openAccountStore } from './open';
 
 describe('parseDatabaseUrl', () => {
   it('reads sqlite paths relative to the current directory, and :memory:', () => {
@@ -49,6 +50,23 @@ describe('parseDatabaseUrl', () => {
     expect(error).toBeInstanceOf(Error);
     expect((error as Error).message).toMatch(message);
     expect((error as Error).message).not.toContain('hunter2');
+  });
+});
+
+describe('redactDatabaseUrl', () => {
+  it.each([
+    [
+      'postgres://u:hunter2@db.example:5433/lending?schema=a',
+      'postgres://u:***@db.example:5433/lending?schema=a',
+    ],
+    ['postgresql://localhost/test', 'postgresql://localhost/test'],
+    ['mysql://root:hunter2@db/x', 'mysql://root:***@db/x'],
+    ['postgres://u:p@ss@[h/db', 'postgres://(unparseable URL)'],
+    ['sqlite:./data/lending.db', 'sqlite:./data/lending.db'],
+    ['root:hunter2@db', 'root://(unparseable URL)'],
+    ['no-scheme:hunter2@db/x', 'no-scheme://(unparseable URL)'],
+  ])('shows %j as %j', (url, shown) => {
+    expect(redactDatabaseUrl(url)).toBe(shown);
   });
 });
 

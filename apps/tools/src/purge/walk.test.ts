@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AccountStore, PurgeBatchOptions, PurgeBatchResult } from '@lending/accounts';
-import { purgeS3Keys } from './purge';
+import { purgeS3Keys } from './walk';
 
 function fakeStore(batches: PurgeBatchResult[], seen: PurgeBatchOptions[] = []): AccountStore {
   return {
