@@ -1,12 +1,12 @@
-// Which archive.org keys a request uses (DESIGN.md "Flows"): the sealed `s3` cookie first, bound to the
-// session's user; else the legacy plaintext copy in the account record (sessions older than the change); else none.
+// Which archive.org S3 keys a request uses: the sealed `s3` cookie first, bound to the session's user; else the
+// legacy plaintext copy in the account record (sessions older than the change); else none.
 import { openCookie, type CookieKeys, type CookieRejection } from '@lending/crypto';
 import type { Account, AccountStore, S3Keys } from './types';
 
 export type S3KeysSource = 'cookie' | 'store' | 'none';
 
 export interface S3KeysLookup {
-  keys: S3Keys | null;
+  s3Keys: S3Keys | null;
   source: S3KeysSource;
   /** Set the `s3` cookie again: it was sealed under an old secret, or the keys came from the store. */
   reissue: boolean;
@@ -14,9 +14,9 @@ export interface S3KeysLookup {
   rejected: CookieRejection | null;
 }
 
-const NONE: S3KeysLookup = { keys: null, source: 'none', reissue: false, rejected: null };
+const NONE: S3KeysLookup = { s3Keys: null, source: 'none', reissue: false, rejected: null };
 
-function validKeys(value: unknown): S3Keys | null {
+function validS3Keys(value: unknown): S3Keys | null {
   if (typeof value !== 'object' || value === null) return null;
   const { access, secret } = value as Record<string, unknown>;
   return typeof access === 'string' && access.length > 0 && typeof secret === 'string' && secret.length > 0
@@ -30,7 +30,7 @@ function validKeys(value: unknown): S3Keys | null {
  * `account`, when passed (even null), saves the store read.
  */
 export async function getS3Keys(
-  deps: { store: AccountStore; keys: CookieKeys },
+  deps: { store: AccountStore; cookieKeys: CookieKeys },
   input: {
     username: string;
     cookie: string | null | undefined;
@@ -49,7 +49,7 @@ export async function getS3Keys(
   let rejected: CookieRejection | null = null;
   if (cookie !== null && cookie !== undefined) {
     // openCookie refuses a non-string as malformed, and opens only payloads with non-empty access and secret.
-    const opened = openCookie(deps.keys, cookie, {
+    const opened = openCookie(deps.cookieKeys, cookie, {
       pur: 's3',
       sub: username,
       ttl: input.ttl,
@@ -57,14 +57,14 @@ export async function getS3Keys(
     });
     if (opened.ok) {
       const { access, secret } = opened.payload;
-      return { keys: { access, secret }, source: 'cookie', reissue: opened.oldKey, rejected: null };
+      return { s3Keys: { access, secret }, source: 'cookie', reissue: opened.oldKey, rejected: null };
     }
     rejected = opened.reason;
   }
 
   const account = input.account !== undefined ? input.account : await deps.store.getByUsername(username);
   // A record handed in for someone else is not this user's.
-  const keys = account && account.username === username ? validKeys(account.s3Keys) : null;
-  if (keys) return { keys, source: 'store', reissue: true, rejected };
+  const s3Keys = account && account.username === username ? validS3Keys(account.s3Keys) : null;
+  if (s3Keys) return { s3Keys, source: 'store', reissue: true, rejected };
   return { ...NONE, rejected };
 }
