@@ -17,7 +17,7 @@ export { createCallerFactory, publicProcedure, protectedProcedure, router } from
 export type { FieldErrors } from './trpc';
 /** The stable `data.appCode` values of domain errors, for clients that word them. */
 export type { AppErrorCode } from '@lending/accounts';
-export { API_ERRORS, INTERNAL_MESSAGE, failureLog } from './errors';
-export type { ErrorContract, FailureLog, LogLevel } from './errors';
+export { failureLog } from './errors';
+export type { FailureLog } from './errors';
 export { REMEMBER_TTL_SECONDS } from './session';
 export type { Availability, Book, HistoryEntry, KeysSource, Loan, Me } from './outputs';
