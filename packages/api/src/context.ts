@@ -6,16 +6,19 @@ import type { SessionUser } from './session';
 
 /** Cheap: nothing is parsed until a procedure asks for the session. */
 export function createContext(deps: ApiDeps, req: RequestInfo) {
-  const scope = { deps, req, nowMs: deps.now ? deps.now() : Date.now() };
   let session: Promise<SessionUser | null> | undefined;
-  return {
-    ...scope,
+  const context = {
+    deps,
+    req,
+    /** Milliseconds since the epoch (deps.now, else Date.now), fixed for the request. */
+    nowMs: deps.now ? deps.now() : Date.now(),
     /** Reads the `session` cookie and the account once, on first call; null when absent or invalid. */
     getSession(): Promise<SessionUser | null> {
-      session ??= readSession(scope);
+      session ??= readSession(context);
       return session;
     },
   };
+  return context;
 }
 
 export type Context = Awaited<ReturnType<typeof createContext>>;
