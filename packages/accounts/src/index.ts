@@ -2,7 +2,7 @@ export * from './types';
 export * from './errors';
 export * from './store/index';
 export { saveS3Keys, seedLegacyAccounts, type LegacyAccountSeed } from './legacy';
-export { ArchiveClient, s3KeysSchema } from './archive-client';
+export { ArchiveClient } from './archive-client';
 export type {
   ArchiveClientOptions,
   XauthnResponse,
