@@ -1,6 +1,7 @@
 // Prometheus metrics, one registry per app instance so tests can run several servers in one process.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ApiMetrics } from '@lending/api';
+import type { Middleware } from 'koa';
 
 export interface ServerMetrics extends ApiMetrics {
   registry: Registry;
@@ -80,5 +81,18 @@ export function createMetrics(): ServerMetrics {
     login: (outcome) => login.inc({ outcome }),
     httpRequest: (route, method, status, seconds) =>
       http.observe({ route, method, status: String(status) }, seconds),
+  };
+}
+
+/** GET /metrics: the registry in Prometheus text, never cached. */
+export function serveMetrics(metrics: ServerMetrics): Middleware {
+  return async (ctx, next) => {
+    if (ctx.path !== '/metrics' || ctx.method !== 'GET') {
+      await next();
+      return;
+    }
+    ctx.type = metrics.registry.contentType;
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = await metrics.registry.metrics();
   };
 }

@@ -1,16 +1,13 @@
-// Tells a database outage apart from other failures, so the server answers 503 (retry later) instead of 500.
-import { AccountExistsError, AccountNotFoundError, AppError, RevisionConflictError } from '@lending/accounts';
+// Tells a database outage apart from other store failures, so the server answers 503 (retry later) instead of 500:
+// a failed call followed by a failed ping becomes AppError('database_unavailable'), the failure kept as its cause.
+import { AccountExistsError, AccountNotFoundError, AppError } from '@lending/accounts';
 import type { AccountStore } from '@lending/accounts';
 
-/**
- * The database did not answer. @lending/api recognises it by name and answers 503 (SERVICE_UNAVAILABLE);
- * `cause` is kept for the log only.
- */
-export class DatabaseUnavailableError extends Error {
-  constructor(cause: unknown) {
-    super('The database is unavailable', { cause });
-    this.name = 'DatabaseUnavailableError';
-  }
+/** The ping's failure in a few words: its name and code, not its message (which could name the server). */
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return 'no error';
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' ? `${error.name} ${code}` : error.name;
 }
 
 export function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
@@ -21,19 +18,21 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, message: string)
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-const DOMAIN_ERRORS = [AccountExistsError, AccountNotFoundError, RevisionConflictError, AppError];
+/** Errors that are the store's answer, not its failure (RevisionConflictError is an AppError). */
+const STORE_ANSWERS = [AccountExistsError, AccountNotFoundError, AppError];
 
 /**
  * Wraps a store so that an unexpected error from any of its methods is checked with `ping()`:
- * when the database does not answer either, the error becomes DatabaseUnavailableError.
+ * when the database does not answer either, the error becomes AppError('database_unavailable').
  */
 export function guardStore(store: AccountStore, pingTimeoutMs = 2000): AccountStore {
-  async function classify(error: unknown): Promise<never> {
-    if (DOMAIN_ERRORS.some((type) => error instanceof type)) throw error;
+  async function classify(method: PropertyKey, error: unknown): Promise<never> {
+    if (STORE_ANSWERS.some((type) => error instanceof type)) throw error;
     try {
       await withTimeout(store.ping(), pingTimeoutMs, 'database ping timed out');
-    } catch {
-      throw new DatabaseUnavailableError(error);
+    } catch (pingError) {
+      const detail = `store ${String(method)} failed and the database did not answer a ping (${describe(pingError)})`;
+      throw new AppError('database_unavailable', detail, { cause: error });
     }
     throw error;
   }
@@ -47,14 +46,15 @@ export function guardStore(store: AccountStore, pingTimeoutMs = 2000): AccountSt
       let wrapper = wrappers.get(value);
       if (wrapper === undefined) {
         const method = value as (...a: unknown[]) => Promise<unknown>;
+        const failed = (error: unknown) => classify(property, error);
         wrapper =
           property === 'close' || property === 'ping'
             ? method.bind(target)
             : (...args: unknown[]): Promise<unknown> => {
                 try {
-                  return Promise.resolve(method.apply(target, args)).catch(classify);
+                  return Promise.resolve(method.apply(target, args)).catch(failed);
                 } catch (error) {
-                  return classify(error);
+                  return failed(error);
                 }
               };
         wrappers.set(value, wrapper);
@@ -62,12 +62,4 @@ export function guardStore(store: AccountStore, pingTimeoutMs = 2000): AccountSt
       return wrapper;
     },
   });
-}
-
-/** True when `error` or one of its causes is a database outage. */
-export function isDatabaseOutage(error: unknown): boolean {
-  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
-    if (e instanceof DatabaseUnavailableError) return true;
-  }
-  return false;
 }

@@ -1,41 +1,20 @@
 // The tRPC mount: a short Koa middleware over tRPC's node-http handler. Procedures get the Koa context's
 // cookies through a CookieJar, so several Set-Cookie headers stay separate (tRPC's fetch adapter merges them).
-import { AppError } from '@lending/accounts';
-import { appRouter, createContext, isLoggedError } from '@lending/api';
+import { appRouter, createContext, failureLog } from '@lending/api';
 import type { ApiDeps, RequestInfo } from '@lending/api';
 import { callTRPCProcedure, getTRPCErrorFromUnknown, getTRPCErrorShape } from '@trpc/server';
 import type { TRPCError } from '@trpc/server';
 import { nodeHTTPRequestHandler } from '@trpc/server/adapters/node-http';
-import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 import type { Context, Middleware } from 'koa';
 import type { Logger } from 'pino';
 import { canSetSecureCookies, cookieJar } from './cookies';
 import { sendError } from './http-error';
 import { apiLogger } from './logger';
-import { isDatabaseOutage } from './store-guard';
+import { requestLog } from './request-log';
 
 export const TRPC_PREFIX = '/trpc/';
 
 const LOGIN_PROCEDURES = new Set(['auth.login', 'auth.loginWithKeys']);
-
-// Domain errors whose HTTP status the host fixes, whatever tRPC code the procedure used.
-const STATUS_BY_APP_CODE: Partial<Record<string, number>> = { archive_unavailable: 503, rate_limited: 429 };
-
-/** The stable app code carried by an error or one of its causes. */
-export function appCodeOf(error: unknown): string | undefined {
-  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
-    if (e instanceof AppError) return e.code;
-    const appCode = (e as { appCode?: unknown }).appCode;
-    if (typeof appCode === 'string') return appCode;
-  }
-  return undefined;
-}
-
-export function statusOf(error: TRPCError): number {
-  if (isDatabaseOutage(error)) return 503;
-  const code = appCodeOf(error);
-  return (code && STATUS_BY_APP_CODE[code]) || getHTTPStatusCodeFromError(error);
-}
 
 const procedureTypes = new Map<string, string | undefined>();
 
@@ -76,25 +55,15 @@ function singleQueryInput(ctx: Context, path: string): { input: unknown } | null
 }
 
 /**
- * One log line for a procedure that failed: an error for a fault, a warning for an outage, info for a refusal.
- * Nothing for a failure the procedure has logged itself (with the cause's stack): one fault, one line.
+ * The one log line of a failed call (tRPC's onError runs once per failed call): the level, codes, detail and
+ * cause chain the api's failureLog gives it, with the procedure and the request id (the request logger's).
  */
 function logProcedureError(
   log: Logger,
   { error, path: procedure, type }: { error: TRPCError; path?: string; type: string },
 ): void {
-  if (isLoggedError(error)) return;
-  const status = statusOf(error);
-  const fields = { procedure, type, status, code: error.code, appCode: appCodeOf(error) };
-  // statusOf gives a database outage 503, so a 503 is an outage (database or archive.org), not a fault.
-  if (status >= 500 && status !== 503) log.error({ ...fields, err: error }, 'procedure failed');
-  else if (status >= 500)
-    log.warn({ ...fields, cause: String(error.cause?.message ?? '') }, 'dependency unavailable');
-  else log.info(fields, 'procedure refused');
-}
-
-export function requestLog(ctx: Context): Logger {
-  return ctx.state.log as Logger;
+  const { level, message, fields } = failureLog(error);
+  log[level]({ procedure, type, ...fields }, message);
 }
 
 export function trpcMount(options: { deps: ApiDeps; production: boolean; maxBodySize: number }): Middleware {
@@ -155,7 +124,7 @@ export function trpcMount(options: { deps: ApiDeps; production: boolean; maxBody
           input: query.input,
           ctx: context,
         });
-        ctx.status = statusOf(error);
+        ctx.status = shape.data.httpStatus;
         ctx.set('Content-Type', 'application/json');
         ctx.body = JSON.stringify({ error: shape });
       }
@@ -172,14 +141,8 @@ export function trpcMount(options: { deps: ApiDeps; production: boolean; maxBody
       path,
       maxBodySize,
       createContext: () => createContext(deps, info),
+      // The response status is tRPC's: each error's `data.httpStatus` (207 for a batch whose calls differ).
       onError: (failure) => logProcedureError(log, failure),
-      responseMeta({ errors, paths }) {
-        if (errors.length === 0) return {};
-        const statuses = new Set(errors.map(statusOf));
-        // A batch with successes keeps tRPC's 207; a single call, or calls failing alike, get their status.
-        if (statuses.size !== 1 || errors.length !== (paths?.length ?? 1)) return {};
-        return { status: [...statuses][0] };
-      },
     });
   };
 }

@@ -136,7 +136,12 @@ describe('unexpected errors', () => {
       .map((line) => JSON.parse(line) as Record<string, unknown>)
       .filter((line) => JSON.stringify(line).includes('internal detail that must stay in the log'));
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatchObject({ level: 50, msg: 'procedure failed', path: 'account.me' });
+    expect(lines[0]).toMatchObject({
+      level: 50,
+      msg: 'procedure failed',
+      procedure: 'account.me',
+      status: 500,
+    });
     expect(lines[0]!.reqId).toEqual(expect.any(String));
   });
 

@@ -143,6 +143,8 @@ describe('login rate limit', () => {
     const retryAfter = Number(limited.headers.get('retry-after'));
     expect(retryAfter).toBeGreaterThanOrEqual(1);
     expect(retryAfter).toBeLessThanOrEqual(60);
+    // The same wait in the body, for clients that cannot read headers.
+    expect((errorOf(limited).data as { retryAfter?: number }).retryAfter).toBe(retryAfter);
     expect(limited.setCookies).toEqual([]);
     // Another email from the same address is still allowed.
     expect((await client.login('reader@example.org', 'reader-demo-2026')).status).toBe(200);

@@ -1,5 +1,6 @@
 // `pnpm lending borrow|return|loans`: a small command on the typed client, the way another internal
 // app would use the Lending API (log in with S3 keys, keep the cookies, call procedures).
+import type { AppErrorCode } from '@lending/api';
 import { createLendingClient } from '@lending/api/client';
 import type { LendingEnv } from './env';
 
@@ -59,27 +60,62 @@ export function parseArgs(argv: readonly string[]): LendingCommand | string {
   }
 }
 
+// What this command says for each error code: keyed by the API's list, so a new code without words here fails the
+// typecheck. The reader holds S3 keys in LENDING_ACCESS / LENDING_SECRET and can run the command again.
+const WORDS: Record<AppErrorCode, string> = {
+  invalid_email: 'The email address is not valid.',
+  invalid_credentials: 'The Lending server refused the login.',
+  account_locked: 'This archive.org account is locked. Contact archive.org support to unlock it.',
+  account_blocked: 'This account is blocked on the Lending server. Ask its operator.',
+  ia_account_not_verified:
+    'This archive.org account is not verified yet: follow the link in the email archive.org sent, then run this again.',
+  invalid_s3keys:
+    'archive.org refused the keys in LENDING_ACCESS / LENDING_SECRET. Check them at https://archive.org/account/s3.php',
+  max_retries_exceeded: 'The account could not be created just now. Run the command again.',
+  rate_limited: 'Too many logins from here. Wait a few minutes and run the command again.',
+  s3_keys_missing: 'The session has no archive.org keys. Run the command again.',
+  lending_limit:
+    'archive.org refused: the lending limit is reached, or no copy is free. Return a book, or try again later.',
+  not_found: 'No such book or loan. Check the identifier (`pnpm lending loans` lists your loans).',
+  archive_unavailable: 'archive.org is not answering. Try again in a minute.',
+  archive_misconfigured:
+    'The Lending server cannot use archive.org (its own service keys are refused). Tell its operator.',
+  revision_conflict: 'The account changed at the same moment. Run the command again.',
+  database_unavailable: "The Lending server's database is not answering. Try again in a minute.",
+};
+
 interface ClientError {
   message: string;
-  data?: { code?: string; appCode?: string; fieldErrors?: Record<string, string[]> } | null;
+  data?: {
+    code?: string;
+    appCode?: string;
+    retryAfter?: number;
+    fieldErrors?: Record<string, string[]>;
+  } | null;
 }
 
 function isClientError(error: unknown): error is ClientError {
   return error instanceof Error && 'data' in error;
 }
 
-/** One line for the terminal: the server's patron-facing message, with its code for scripts and support. */
+/**
+ * One line for the terminal: this command's words for the error's code, with the code for scripts and support.
+ * A code this version does not know gets the server's own (neutral, English) message.
+ */
 export function describeFailure(error: unknown, url: string): string {
   if (isClientError(error) && error.data) {
-    const { appCode, code, fieldErrors } = error.data;
+    const { appCode, code, fieldErrors, retryAfter } = error.data;
     if (fieldErrors && Object.keys(fieldErrors).length > 0) {
       const fields = Object.entries(fieldErrors).map(
         ([field, messages]) => `${field}: ${messages.join(', ')}`,
       );
       return `${fields.join('; ')} (${code ?? 'BAD_REQUEST'})`;
     }
-    if (appCode === 'invalid_s3keys') {
-      return `archive.org refused the keys in LENDING_ACCESS / LENDING_SECRET. Check them at https://archive.org/account/s3.php (${appCode})`;
+    if (appCode === 'rate_limited' && typeof retryAfter === 'number') {
+      return `Too many logins from here. Wait ${retryAfter} s and run the command again. (${appCode})`;
+    }
+    if (appCode !== undefined && Object.hasOwn(WORDS, appCode)) {
+      return `${WORDS[appCode as AppErrorCode]} (${appCode})`;
     }
     return `${error.message} (${appCode ?? code ?? 'error'})`;
   }

@@ -1,4 +1,5 @@
-// Turns whatever a tRPC call threw into something a patron can read and act on.
+// The patron's words for API errors: turns whatever a tRPC call threw into something a patron can read and act on,
+// chosen by the error's `data.appCode` (the server's own `message` is a neutral sentence for other clients).
 // Read structurally (not via instanceof) so it works for any TRPCClientError and is easy to test.
 import type { AppErrorCode } from '@lending/api';
 
@@ -33,6 +34,10 @@ const MESSAGES: Record<AppErrorCode, string> = {
     'We could not find that book. It may have left the catalogue; reload the page to see the current list.',
   archive_unavailable:
     'archive.org is not responding right now, so we cannot lend books. Please try again in a few minutes.',
+  archive_misconfigured:
+    'The library cannot reach archive.org because of a problem on our side. Please try again later.',
+  revision_conflict: 'Your account was being updated at the same moment. Please try again.',
+  database_unavailable: 'The library is briefly unavailable. Please try again in a few minutes.',
 };
 
 export const OFFLINE_MESSAGE = 'You are offline. Reconnect to the internet and try again.';
@@ -56,7 +61,7 @@ function readFieldErrors(value: unknown): Record<string, string[]> {
 }
 
 /** Seconds to wait, from `data.retryAfter` or the response's Retry-After header. */
-function readRetryAfter(data: Record<string, unknown>, meta: unknown, message: unknown): number | null {
+function readRetryAfter(data: Record<string, unknown>, meta: unknown): number | null {
   const fromData = data.retryAfter;
   if (typeof fromData === 'number' && Number.isFinite(fromData) && fromData > 0) return Math.ceil(fromData);
   if (isRecord(meta) && isRecord(meta.response)) {
@@ -67,9 +72,7 @@ function readRetryAfter(data: Record<string, unknown>, meta: unknown, message: u
       if (Number.isFinite(seconds) && seconds > 0) return Math.ceil(seconds);
     }
   }
-  // The server also says it in words ("Wait 30 seconds and try again.").
-  const said = typeof message === 'string' ? /(\d+) seconds?/.exec(message) : null;
-  return said ? Number(said[1]) : null;
+  return null;
 }
 
 export function formatWait(seconds: number): string {
@@ -95,7 +98,7 @@ export function describeError(error: unknown): Problem {
   const withCode = { ...base, appCode, fieldErrors };
 
   if (appCode === 'rate_limited' || (appCode === null && code === 'TOO_MANY_REQUESTS')) {
-    const wait = isRecord(error) ? readRetryAfter(data, error.meta, error.message) : null;
+    const wait = isRecord(error) ? readRetryAfter(data, error.meta) : null;
     return {
       ...withCode,
       message:
@@ -138,5 +141,5 @@ export function describeError(error: unknown): Problem {
 export function shouldRetry(error: unknown): boolean {
   const problem = describeError(error);
   if (problem.network) return isOnline();
-  return problem.appCode === 'archive_unavailable';
+  return problem.appCode === 'archive_unavailable' || problem.appCode === 'database_unavailable';
 }

@@ -1,3 +1,4 @@
+// The SPA's API client: the tRPC client over /trpc, the one QueryClient, and what happens when the session ends.
 import { MutationCache, QueryCache, QueryClient } from '@tanstack/react-query';
 import { createTRPCClient, httpBatchLink } from '@trpc/client';
 import { createTRPCOptionsProxy } from '@trpc/tanstack-react-query';

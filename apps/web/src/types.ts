@@ -1,3 +1,4 @@
+// The SPA's names for what the procedures return, inferred from the router (import type only).
 import type { RouterOutputs } from '@lending/api';
 
 export type Me = NonNullable<RouterOutputs['account']['me']>;

@@ -1,3 +1,4 @@
+import { APP_ERROR_CODES } from '@lending/accounts';
 import { describe, expect, it } from 'vitest';
 import { describeError, formatWait, shouldRetry } from '../src/errors';
 
@@ -8,21 +9,7 @@ function trpcError(data: Record<string, unknown>, message = 'server message', me
 
 describe('describeError', () => {
   it('gives every appCode a sentence a patron understands', () => {
-    const codes = [
-      'invalid_email',
-      'invalid_credentials',
-      'account_locked',
-      'account_blocked',
-      'ia_account_not_verified',
-      'invalid_s3keys',
-      'max_retries_exceeded',
-      'rate_limited',
-      's3_keys_missing',
-      'lending_limit',
-      'not_found',
-      'archive_unavailable',
-    ];
-    for (const appCode of codes) {
+    for (const appCode of APP_ERROR_CODES) {
       const problem = describeError(trpcError({ code: 'BAD_REQUEST', appCode }));
       expect(problem.appCode).toBe(appCode);
       expect(problem.message).toMatch(/^[A-Za-z].*\.$/);
@@ -54,10 +41,15 @@ describe('describeError', () => {
       trpcError({ code: 'TOO_MANY_REQUESTS', appCode: 'rate_limited' }, 'x', { response: { headers } }),
     );
     expect(fromHeader.message).toBe('Too many attempts. Please wait 42 seconds and try again.');
+    const fromData = describeError(
+      trpcError({ code: 'TOO_MANY_REQUESTS', appCode: 'rate_limited', retryAfter: 300 }),
+    );
+    expect(fromData.message).toContain('5 minutes');
+    // The server's own sentence is not the patron's: a number in it is not read.
     const fromMessage = describeError(
       trpcError({ code: 'TOO_MANY_REQUESTS', appCode: 'rate_limited' }, 'Wait 300 seconds and try again.'),
     );
-    expect(fromMessage.message).toContain('5 minutes');
+    expect(fromMessage.message).toBe('Too many attempts. Please wait a few minutes and try again.');
     expect(formatWait(1)).toBe('1 second');
   });
 

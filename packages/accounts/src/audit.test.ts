@@ -37,8 +37,8 @@ describe('auditAccounts input validation (before any call)', () => {
     [{ email: 'a@b.co', password: 'x'.repeat(1025) }, 'invalid_credentials', 'malformed_password'],
     [{ access: 'a', secret: '' }, 'invalid_s3keys', 'malformed_s3keys'],
     [{ access: ['a'], secret: 'b' }, 'invalid_s3keys', 'malformed_s3keys'],
-  ])('%j -> %s', async (input, code, reason) => {
-    expect(await auditAccounts(deps, input)).toEqual({ ok: false, code, reason });
+  ])('%j -> %s', async (input, code, detail) => {
+    await expect(auditAccounts(deps, input)).rejects.toMatchObject({ name: 'AppError', code, detail });
   });
 
   it('accepts an email of exactly 254 characters as syntax (then asks archive.org)', async () => {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { getS3Keys } from './s3-keys';
 import type { Account, AccountStore } from './types';
 
-const keys = cookieKeys('unit-test-secret-0123456789-0123456789');
+const testCookieKeys = cookieKeys('unit-test-secret-0123456789-0123456789');
 const now = 1_800_000_000;
 const account: Account = {
   username: 'ann',
@@ -31,9 +31,11 @@ function storeWith(record: Account | null): AccountStore & { reads: number } {
 describe('getS3Keys', () => {
   it('a valid cookie wins and the store is not read', async () => {
     const store = storeWith(account);
-    const cookie = sealCookie(keys, { pur: 's3', sub: 'ann', access: 'CA', secret: 'CS' }, { now });
-    expect(await getS3Keys({ store, keys }, { username: 'ann', cookie, ttl: 60, now })).toEqual({
-      keys: { access: 'CA', secret: 'CS' },
+    const cookie = sealCookie(testCookieKeys, { pur: 's3', sub: 'ann', access: 'CA', secret: 'CS' }, { now });
+    expect(
+      await getS3Keys({ store, cookieKeys: testCookieKeys }, { username: 'ann', cookie, ttl: 60, now }),
+    ).toEqual({
+      s3Keys: { access: 'CA', secret: 'CS' },
       source: 'cookie',
       reissue: false,
       rejected: null,
@@ -44,9 +46,11 @@ describe('getS3Keys', () => {
 
   it('a refused cookie falls back to the record, reporting why', async () => {
     const store = storeWith(account);
-    const cookie = sealCookie(keys, { pur: 's3', sub: 'bob', access: 'CA', secret: 'CS' }, { now });
-    expect(await getS3Keys({ store, keys }, { username: 'ann', cookie, ttl: 60, now })).toEqual({
-      keys: { access: 'STOREA', secret: 'STORES' },
+    const cookie = sealCookie(testCookieKeys, { pur: 's3', sub: 'bob', access: 'CA', secret: 'CS' }, { now });
+    expect(
+      await getS3Keys({ store, cookieKeys: testCookieKeys }, { username: 'ann', cookie, ttl: 60, now }),
+    ).toEqual({
+      s3Keys: { access: 'STOREA', secret: 'STORES' },
       source: 'store',
       reissue: true,
       rejected: 'wrong_subject',
@@ -57,11 +61,11 @@ describe('getS3Keys', () => {
   it('a record with malformed legacy keys gives none', async () => {
     const broken = { ...account, s3Keys: { access: '', secret: 5 } as unknown as Account['s3Keys'] };
     const result = await getS3Keys(
-      { store: storeWith(broken), keys },
+      { store: storeWith(broken), cookieKeys: testCookieKeys },
       { username: 'ann', cookie: null, ttl: 60 },
     );
     expect(result).toEqual({
-      keys: null,
+      s3Keys: null,
       source: 'none',
       reissue: false,
       rejected: null,

@@ -1,5 +1,5 @@
-// Which archive.org keys a request uses (DESIGN.md "Flows"): the sealed `s3` cookie first, bound to the
-// session's user; else the legacy plaintext copy in the account record (sessions older than the change); else none.
+// Which archive.org S3 keys a request uses: the sealed `s3` cookie first, bound to the session's user; else the
+// legacy plaintext copy in the account record (sessions older than the change); else none.
 import { openCookie, type CookieKeys, type CookieRejection } from '@lending/crypto';
 import type { Account, AccountStore, S3Keys } from './types';
 
@@ -13,7 +13,7 @@ export type S3KeysSource = 'cookie' | 'store' | 'none';
 export type S3KeysStoreFallback = 'no_cookie' | 'cookie_rejected';
 
 export interface S3KeysLookup {
-  keys: S3Keys | null;
+  s3Keys: S3Keys | null;
   source: S3KeysSource;
   /** Set the `s3` cookie again: it was sealed under an old secret, or the keys came from the store. */
   reissue: boolean;
@@ -24,14 +24,14 @@ export interface S3KeysLookup {
 }
 
 const NONE: S3KeysLookup = {
-  keys: null,
+  s3Keys: null,
   source: 'none',
   reissue: false,
   rejected: null,
   storeFallback: null,
 };
 
-function validKeys(value: unknown): S3Keys | null {
+function validS3Keys(value: unknown): S3Keys | null {
   if (typeof value !== 'object' || value === null) return null;
   const { access, secret } = value as Record<string, unknown>;
   return typeof access === 'string' && access.length > 0 && typeof secret === 'string' && secret.length > 0
@@ -45,7 +45,7 @@ function validKeys(value: unknown): S3Keys | null {
  * `account`, when passed (even null), saves the store read.
  */
 export async function getS3Keys(
-  deps: { store: AccountStore; keys: CookieKeys },
+  deps: { store: AccountStore; cookieKeys: CookieKeys },
   input: {
     username: string;
     cookie: string | null | undefined;
@@ -64,7 +64,7 @@ export async function getS3Keys(
   let rejected: CookieRejection | null = null;
   if (cookie !== null && cookie !== undefined) {
     // openCookie refuses a non-string as malformed, and opens only payloads with non-empty access and secret.
-    const opened = openCookie(deps.keys, cookie, {
+    const opened = openCookie(deps.cookieKeys, cookie, {
       pur: 's3',
       sub: username,
       ttl: input.ttl,
@@ -73,7 +73,7 @@ export async function getS3Keys(
     if (opened.ok) {
       const { access, secret } = opened.payload;
       return {
-        keys: { access, secret },
+        s3Keys: { access, secret },
         source: 'cookie',
         reissue: opened.oldKey,
         rejected: null,
@@ -85,10 +85,10 @@ export async function getS3Keys(
 
   const account = input.account !== undefined ? input.account : await deps.store.getByUsername(username);
   // A record handed in for someone else is not this user's.
-  const keys = account && account.username === username ? validKeys(account.s3Keys) : null;
-  if (keys) {
+  const s3Keys = account && account.username === username ? validS3Keys(account.s3Keys) : null;
+  if (s3Keys) {
     const storeFallback = rejected === null ? 'no_cookie' : 'cookie_rejected';
-    return { keys, source: 'store', reissue: true, rejected, storeFallback };
+    return { s3Keys, source: 'store', reissue: true, rejected, storeFallback };
   }
   return { ...NONE, rejected };
 }

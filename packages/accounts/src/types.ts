@@ -1,22 +1,7 @@
-// Shared contract of @lending/accounts. Every adapter and every caller codes against these types.
+// The account store's contract: the account record, the AccountStore interface both adapters implement, and
+// the purge batch types. Every adapter and every caller codes against these types.
 
-/** The stable error codes of DESIGN.md ("API"), carried to clients as `data.appCode`. */
-export const APP_ERROR_CODES = [
-  'invalid_email',
-  'invalid_credentials',
-  'account_locked',
-  'account_blocked',
-  'ia_account_not_verified',
-  'invalid_s3keys',
-  'max_retries_exceeded',
-  'rate_limited',
-  's3_keys_missing',
-  'lending_limit',
-  'not_found',
-  'archive_unavailable',
-] as const;
-export type AppErrorCode = (typeof APP_ERROR_CODES)[number];
-
+/** A patron's archive.org S3 keys (the credentials that authorise a loan): secrets, never logged. */
 export interface S3Keys {
   access: string;
   secret: string;

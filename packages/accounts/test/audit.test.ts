@@ -3,9 +3,10 @@ import { demoPatrons, legacyAccountSeeds, type ArchiveFault } from '@lending/arc
 import { beforeEach, expect, it } from 'vitest';
 import { ArchiveClient } from '../src/archive-client';
 import { auditAccounts } from '../src/audit';
-import { AccountExistsError, ArchiveConfigError, RevisionConflictError } from '../src/errors';
+import { AccountExistsError, AppError, RevisionConflictError } from '../src/errors';
+import type { AppErrorCode } from '../src/errors';
 import { seedLegacyAccounts } from '../src/legacy';
-import type { Account, AccountStore, AppErrorCode } from '../src/types';
+import type { Account, AccountStore } from '../src/types';
 import { describeWithStores, useArchive } from './audit-helpers';
 
 const archive = useArchive();
@@ -21,6 +22,16 @@ const scholar = patron('scholar@example.org');
 const login = (p: { email: string; password: string }) => ({ email: p.email, password: p.password });
 const keysOf = (p: { access: string; secret: string }) => ({ access: p.access, secret: p.secret });
 const fixedNow = new Date('2026-11-29T12:00:00.000Z');
+
+/** The code and detail of the AppError a login was refused with. */
+async function refusal(login: Promise<unknown>): Promise<{ code: AppErrorCode; detail: string }> {
+  const error = await login.then(
+    () => expect.fail('expected the login to be refused'),
+    (e: unknown) => e,
+  );
+  if (!(error instanceof AppError)) throw error;
+  return { code: error.code, detail: error.detail };
+}
 
 async function allAccounts(store: AccountStore): Promise<Account[]> {
   return store.scan({ after: null, limit: 1000 });
@@ -52,10 +63,9 @@ describeWithStores('auditAccounts', (ctx) => {
   it('first login creates and links an account, and returns keys from issue_key', async () => {
     const result = await auditAccounts(deps(), login(demo));
     expect(result).toEqual({
-      ok: true,
       created: true,
       iaScreenname: 'Demo Patron',
-      keys: keysOf(demo),
+      s3Keys: keysOf(demo),
       account: expect.objectContaining({
         username: 'demo_patron',
         email: 'patron@example.org',
@@ -77,7 +87,6 @@ describeWithStores('auditAccounts', (ctx) => {
       { ...deps(), now: () => later },
       { ...login(demo), email: ' PATRON@Example.ORG ' },
     );
-    if (!first.ok || !second.ok) throw new Error('login failed');
     expect(second.created).toBe(false);
     expect(second.account.username).toBe(first.account.username);
     expect(second.account.revision).toBe(first.account.revision + 1);
@@ -96,7 +105,6 @@ describeWithStores('auditAccounts', (ctx) => {
     });
     const result = await auditAccounts(deps(), login(reader));
     expect(result).toMatchObject({
-      ok: true,
       created: false,
       account: { username: 'reader1', itemname: '@avid_reader' },
     });
@@ -113,7 +121,6 @@ describeWithStores('auditAccounts', (ctx) => {
     });
     const result = await auditAccounts(deps(), login(reader));
     expect(result).toMatchObject({
-      ok: true,
       created: false,
       account: { username: 'reader1', itemname: '@avid_reader' },
     });
@@ -130,7 +137,7 @@ describeWithStores('auditAccounts', (ctx) => {
       createdOn: fixedNow.toISOString(),
     });
     const result = await auditAccounts(deps(), login(scholar));
-    expect(result).toMatchObject({ ok: true, account: { username: 'scholar', status: 'active' } });
+    expect(result).toMatchObject({ account: { username: 'scholar', status: 'active' } });
   });
 
   it('refuses a blocked account and writes nothing', async () => {
@@ -142,8 +149,10 @@ describeWithStores('auditAccounts', (ctx) => {
       itemname: null,
       createdOn: fixedNow.toISOString(),
     });
-    const result = await auditAccounts(deps(), login(scholar));
-    expect(result).toEqual({ ok: false, code: 'account_blocked', reason: 'account_blocked' });
+    expect(await refusal(auditAccounts(deps(), login(scholar)))).toEqual({
+      code: 'account_blocked',
+      detail: 'account_blocked',
+    });
     expect(await ctx.store.getByUsername('scholar')).toEqual(blocked);
   });
 
@@ -151,9 +160,8 @@ describeWithStores('auditAccounts', (ctx) => {
     const legacy = patron('legacy-xauthn@example.org');
     const result = await auditAccounts(deps(), login(legacy));
     expect(result).toMatchObject({
-      ok: true,
       created: true,
-      keys: keysOf(legacy),
+      s3Keys: keysOf(legacy),
       account: { itemname: '@legacy_xauthn' },
     });
   });
@@ -161,9 +169,8 @@ describeWithStores('auditAccounts', (ctx) => {
   it('logs in with S3 keys (s3auth) and returns those keys', async () => {
     const result = await auditAccounts(deps(), keysOf(reader));
     expect(result).toMatchObject({
-      ok: true,
       created: true,
-      keys: keysOf(reader),
+      s3Keys: keysOf(reader),
       account: { email: 'reader@example.org', itemname: '@avid_reader' },
     });
   });
@@ -173,9 +180,8 @@ describeWithStores('auditAccounts', (ctx) => {
     const seed = legacyAccountSeeds()[0]!;
     const result = await auditAccounts(deps(), login(patron(seed.email)));
     expect(result).toMatchObject({
-      ok: true,
       created: false,
-      keys: seed.s3Keys,
+      s3Keys: seed.s3Keys,
       account: { username: seed.username },
     });
     expect((await ctx.store.getByUsername(seed.username))?.s3Keys).toEqual(seed.s3Keys);
@@ -193,7 +199,7 @@ describeWithStores('auditAccounts', (ctx) => {
       return update(username, revision, changes);
     });
     const result = await auditAccounts(deps({ store: racing }), login(demo));
-    expect(result).toMatchObject({ ok: true, account: { displayName: 'Changed meanwhile', revision: 3 } });
+    expect(result).toMatchObject({ account: { displayName: 'Changed meanwhile', revision: 3 } });
   });
 
   it('gives up on a record that keeps changing (the conflict propagates)', async () => {
@@ -217,7 +223,6 @@ describeWithStores('auditAccounts', (ctx) => {
     });
     const result = await auditAccounts(deps(), login(demo));
     expect(result).toMatchObject({
-      ok: true,
       created: true,
       account: { username: expect.stringMatching(/^demo_patron_[0-9a-f]{6}$/) as unknown },
     });
@@ -229,8 +234,10 @@ describeWithStores('auditAccounts', (ctx) => {
       attempts += 1;
       throw new AccountExistsError('username');
     });
-    const result = await auditAccounts(deps({ store: full }), login(demo));
-    expect(result).toEqual({ ok: false, code: 'max_retries_exceeded', reason: 'username_retries_exhausted' });
+    expect(await refusal(auditAccounts(deps({ store: full }), login(demo)))).toEqual({
+      code: 'max_retries_exceeded',
+      detail: 'username_retries_exhausted',
+    });
     expect(attempts).toBe(5);
   });
 
@@ -262,9 +269,8 @@ describeWithStores('auditAccounts', (ctx) => {
     ],
     ['locked patron S3 keys', 'account_locked', 'info_says_locked', keysOf(patron('locked@example.org'))],
     ['malformed email', 'invalid_email', 'malformed_email', { email: 'not-an-email', password: 'x' }],
-  ])('%s -> %s (%s), nothing written', async (_name, code, reason, credentials) => {
-    const result = await auditAccounts(deps(), credentials);
-    expect(result).toEqual({ ok: false, code, reason });
+  ])('%s -> %s (%s), nothing written', async (_name, code, detail, credentials) => {
+    expect(await refusal(auditAccounts(deps(), credentials))).toEqual({ code, detail });
     expect(await allAccounts(ctx.store)).toEqual([]);
   });
 
@@ -277,10 +283,10 @@ describeWithStores('auditAccounts', (ctx) => {
     ['outage at issue_key only', { kind: 'status', status: 502, path: '/services/xauthn' }],
   ])('archive outage (%s) -> archive_unavailable, nothing written', async (_name, fault) => {
     archive.current.state.fault = fault;
-    const result = await auditAccounts(deps({ archive: archive.client(300) }), login(demo));
+    const refused = await refusal(auditAccounts(deps({ archive: archive.client(300) }), login(demo)));
     archive.current.state.fault = null;
-    expect(result).toMatchObject({ ok: false, code: 'archive_unavailable' });
-    if (!result.ok) expect(result.reason).not.toContain(demo.password);
+    expect(refused.code).toBe('archive_unavailable');
+    expect(refused.detail).not.toContain(demo.password);
     expect(await allAccounts(ctx.store)).toEqual([]);
   });
 
@@ -291,22 +297,20 @@ describeWithStores('auditAccounts', (ctx) => {
       serviceSecret: 'b',
       timeoutMs: 1000,
     });
-    const result = await auditAccounts(deps({ archive: closed }), login(demo));
-    expect(result).toMatchObject({
-      ok: false,
+    expect(await refusal(auditAccounts(deps({ archive: closed }), login(demo)))).toMatchObject({
       code: 'archive_unavailable',
-      reason: expect.stringContaining('connection failed') as unknown,
+      detail: expect.stringContaining('connection failed') as unknown,
     });
   });
 
-  it('our service keys refused -> ArchiveConfigError is thrown', async () => {
+  it('our service keys refused -> archive_misconfigured', async () => {
     const misconfigured = new ArchiveClient({
       baseUrl: archive.current.url,
       serviceAccess: 'wrong',
       serviceSecret: 'wrong',
     });
-    await expect(auditAccounts(deps({ archive: misconfigured }), login(demo))).rejects.toBeInstanceOf(
-      ArchiveConfigError,
+    expect((await refusal(auditAccounts(deps({ archive: misconfigured }), login(demo)))).code).toBe(
+      'archive_misconfigured',
     );
     expect(await allAccounts(ctx.store)).toEqual([]);
   });
@@ -339,17 +343,16 @@ describeWithStores('auditAccounts', (ctx) => {
     ['access with a colon', 'invalid_s3keys', { access: 'a:b', secret: 'c' }],
     ['secret with a newline', 'invalid_s3keys', { access: 'a', secret: 'b\nc' }],
   ])('bad input (%s) -> %s, nothing written', async (_name, code, credentials) => {
-    const result = await auditAccounts(deps(), credentials);
-    expect(result).toMatchObject({ ok: false, code });
+    expect((await refusal(auditAccounts(deps(), credentials))).code).toBe(code);
     expect(await allAccounts(ctx.store)).toEqual([]);
   });
 
   it('a borrow at the stand-in with the keys a login produced succeeds', async () => {
     const client = archive.client();
     const result = await auditAccounts(deps({ archive: client }), login(demo));
-    if (!result.ok || !result.keys) throw new Error('login gave no keys');
-    await client.loan(result.keys, 'mobydickorwhale00melv', 'borrow_book');
-    const loans = await client.userLoans(result.keys);
+    if (!result.s3Keys) throw new Error('login gave no keys');
+    await client.loan(result.s3Keys, 'mobydickorwhale00melv', 'borrow_book');
+    const loans = await client.userLoans(result.s3Keys);
     expect(loans.map((l) => [l.identifier, l.type])).toEqual([['mobydickorwhale00melv', 'borrow']]);
   });
 });

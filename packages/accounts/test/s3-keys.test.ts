@@ -9,7 +9,7 @@ import { describeWithStores } from './audit-helpers';
 
 const SECRET = 'current-secret-for-s3-key-tests-0123456789';
 const OLD_SECRET = 'previous-secret-for-s3-key-tests-987654321';
-const keys = cookieKeys(SECRET, [OLD_SECRET]);
+const testCookieKeys = cookieKeys(SECRET, [OLD_SECRET]);
 const TTL = 24 * 60 * 60;
 const NOW = 1_800_000_000;
 const seed = legacyAccountSeeds()[0]!;
@@ -24,14 +24,18 @@ function tamper(token: string): string {
 }
 
 const badCookies: [string, () => string, CookieRejection[]][] = [
-  ['tampered', () => tamper(sealCookie(keys, s3(), { now: NOW })), ['bad_signature']],
-  ['truncated', () => sealCookie(keys, s3(), { now: NOW }).slice(0, -12), ['malformed', 'bad_signature']],
-  ['expired', () => sealCookie(keys, s3(), { now: NOW - TTL - 60 }), ['expired']],
-  ['far future', () => sealCookie(keys, s3(), { now: NOW + 24 * 60 * 60 }), ['future']],
-  ["another user's", () => sealCookie(keys, s3('someone-else'), { now: NOW }), ['wrong_subject']],
+  ['tampered', () => tamper(sealCookie(testCookieKeys, s3(), { now: NOW })), ['bad_signature']],
+  [
+    'truncated',
+    () => sealCookie(testCookieKeys, s3(), { now: NOW }).slice(0, -12),
+    ['malformed', 'bad_signature'],
+  ],
+  ['expired', () => sealCookie(testCookieKeys, s3(), { now: NOW - TTL - 60 }), ['expired']],
+  ['far future', () => sealCookie(testCookieKeys, s3(), { now: NOW + 24 * 60 * 60 }), ['future']],
+  ["another user's", () => sealCookie(testCookieKeys, s3('someone-else'), { now: NOW }), ['wrong_subject']],
   [
     'wrong purpose (a session cookie)',
-    () => sealCookie(keys, { pur: 'session', sub: username, rem: false }, { now: NOW }),
+    () => sealCookie(testCookieKeys, { pur: 'session', sub: username, rem: false }, { now: NOW }),
     ['wrong_purpose'],
   ],
   [
@@ -75,16 +79,16 @@ describeWithStores('getS3Keys', (ctx) => {
     extra: { account?: Account | null; username?: string } = {},
   ) =>
     getS3Keys(
-      { store: ctx.store, keys },
+      { store: ctx.store, cookieKeys: testCookieKeys },
       { username: extra.username ?? username, cookie, ttl: TTL, now: NOW, account: extra.account },
     );
   const seedLegacy = () => seedLegacyAccounts(ctx.store, [seed]);
 
   it('a valid cookie gives its keys (source cookie, no reissue), even over a legacy record', async () => {
     await seedLegacy();
-    const result = await lookup(sealCookie(keys, s3(), { now: NOW - 60 }));
+    const result = await lookup(sealCookie(testCookieKeys, s3(), { now: NOW - 60 }));
     expect(result).toEqual({
-      keys: cookieKeysPair,
+      s3Keys: cookieKeysPair,
       source: 'cookie',
       reissue: false,
       rejected: null,
@@ -96,7 +100,7 @@ describeWithStores('getS3Keys', (ctx) => {
     const old = cookieKeys(OLD_SECRET);
     const result = await lookup(sealCookie(old, s3(), { now: NOW - 60 }));
     expect(result).toEqual({
-      keys: cookieKeysPair,
+      s3Keys: cookieKeysPair,
       source: 'cookie',
       reissue: true,
       rejected: null,
@@ -105,23 +109,23 @@ describeWithStores('getS3Keys', (ctx) => {
   });
 
   it("accepts Open Library's own `access:secret` cookie (URL-quoted too)", async () => {
-    const token = sealCookie(keys, s3(), { now: NOW, format: 'openlibrary' });
+    const token = sealCookie(testCookieKeys, s3(), { now: NOW, format: 'openlibrary' });
     expect(await lookup(token)).toEqual({
-      keys: cookieKeysPair,
+      s3Keys: cookieKeysPair,
       source: 'cookie',
       reissue: false,
       rejected: null,
       storeFallback: null,
     });
     const quoted = token.replace(/=/g, '%3D');
-    expect(await lookup(quoted)).toMatchObject({ keys: cookieKeysPair, source: 'cookie' });
+    expect(await lookup(quoted)).toMatchObject({ s3Keys: cookieKeysPair, source: 'cookie' });
   });
 
   it('no cookie: the legacy record serves the keys, marked for reissue', async () => {
     await seedLegacy();
     for (const cookie of [undefined, null]) {
       expect(await lookup(cookie)).toEqual({
-        keys: seed.s3Keys,
+        s3Keys: seed.s3Keys,
         source: 'store',
         reissue: true,
         rejected: null,
@@ -140,14 +144,14 @@ describeWithStores('getS3Keys', (ctx) => {
       createdOn: new Date(NOW * 1000).toISOString(),
     });
     expect(await lookup(undefined)).toEqual({
-      keys: null,
+      s3Keys: null,
       source: 'none',
       reissue: false,
       rejected: null,
       storeFallback: null,
     });
     expect(await lookup(undefined, { username: 'nobody-at-all' })).toEqual({
-      keys: null,
+      s3Keys: null,
       source: 'none',
       reissue: false,
       rejected: null,
@@ -160,7 +164,7 @@ describeWithStores('getS3Keys', (ctx) => {
     async (_name, make, reasons) => {
       const cookie = make();
       const none = await lookup(cookie);
-      expect(none.keys).toBeNull();
+      expect(none.s3Keys).toBeNull();
       expect(none.source).toBe('none');
       expect(reasons).toContain(none.rejected);
 
@@ -168,7 +172,7 @@ describeWithStores('getS3Keys', (ctx) => {
       const before = await snapshot(ctx.store);
       const fallback = await lookup(cookie);
       expect(fallback).toEqual({
-        keys: seed.s3Keys,
+        s3Keys: seed.s3Keys,
         source: 'store',
         reissue: true,
         rejected: none.rejected,
@@ -181,7 +185,7 @@ describeWithStores('getS3Keys', (ctx) => {
   it('uses a passed account without reading the store', async () => {
     await seedLegacy();
     const account = await ctx.store.getByUsername(username);
-    const deps = { store: untouchable(ctx.store), keys };
+    const deps = { store: untouchable(ctx.store), cookieKeys: testCookieKeys };
     const input = { username, ttl: TTL, now: NOW };
     expect(await getS3Keys(deps, { ...input, cookie: undefined, account })).toMatchObject({
       source: 'store',
@@ -218,7 +222,7 @@ describeWithStores('getS3Keys', (ctx) => {
       await seedLegacy();
       const before = await snapshot(ctx.store);
       const result = await getS3Keys(
-        { store: ctx.store, keys },
+        { store: ctx.store, cookieKeys: testCookieKeys },
         { username: badUsername as string, cookie: badCookie as string, ttl: TTL, now: NOW },
       );
       expect(['none', 'store']).toContain(result.source);
@@ -230,7 +234,7 @@ describeWithStores('getS3Keys', (ctx) => {
 
   it('a nonsensical ttl is a programming error', async () => {
     await expect(
-      getS3Keys({ store: ctx.store, keys }, { username, cookie: null, ttl: -1 }),
+      getS3Keys({ store: ctx.store, cookieKeys: testCookieKeys }, { username, cookie: null, ttl: -1 }),
     ).rejects.toBeInstanceOf(RangeError);
   });
 });

@@ -1,135 +1,147 @@
-// Domain errors (AppError and friends) turned into tRPC errors with a stable `appCode`.
+// How a failed call reaches clients and logs. Each AppError code has one entry: its tRPC code (which fixes the
+// HTTP status, through tRPC's own table; the error formatter sends it as `data.httpStatus` and hosts answer with
+// it), the neutral English sentence sent as `message` for clients without words of their own (curl, other
+// languages), and the level of its log line. Anything else a procedure throws is a fault: a 500 whose text stays
+// in the log.
+import { AppError, causeChain, isDatabaseOutage } from '@lending/accounts';
+import type { AppErrorCode, LoggedError } from '@lending/accounts';
 import { TRPCError } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server';
-import { AppError, ArchiveConfigError, RevisionConflictError } from '@lending/accounts';
-import type { AppErrorCode } from '@lending/accounts';
+import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 
-/** The tRPC code (and so the HTTP status) of each domain error. */
-export const TRPC_CODE_OF: Record<AppErrorCode, TRPC_ERROR_CODE_KEY> = {
-  invalid_email: 'BAD_REQUEST',
-  invalid_credentials: 'UNAUTHORIZED',
-  account_locked: 'FORBIDDEN',
-  account_blocked: 'FORBIDDEN',
-  ia_account_not_verified: 'FORBIDDEN',
-  invalid_s3keys: 'UNAUTHORIZED',
-  // Five username collisions in a row while creating the account: a retry usually succeeds.
-  max_retries_exceeded: 'CONFLICT',
-  rate_limited: 'TOO_MANY_REQUESTS',
-  s3_keys_missing: 'UNAUTHORIZED',
-  lending_limit: 'CONFLICT',
-  not_found: 'NOT_FOUND',
-  archive_unavailable: 'SERVICE_UNAVAILABLE',
-};
+export type LogLevel = 'info' | 'warn' | 'error';
 
-/** What the patron reads; each says what to do next. Never holds a secret or an internal detail. */
-export const MESSAGE_OF: Record<AppErrorCode, string> = {
-  invalid_email: 'Enter a valid email address.',
-  invalid_credentials: 'The email or password is incorrect. Check them and try again.',
-  account_locked: 'This archive.org account is locked. Contact archive.org support to unlock it.',
-  account_blocked: 'This account is blocked. Contact support if you think this is a mistake.',
-  ia_account_not_verified:
-    'Your archive.org account is not verified yet. Follow the link in the email archive.org sent you, then log in again.',
-  invalid_s3keys:
-    'archive.org refused these S3 keys. Check them at archive.org/account/s3.php, or log in again.',
-  max_retries_exceeded: 'Your account could not be created just now. Try logging in again.',
-  rate_limited: 'Too many login attempts. Wait a little and try again.',
-  s3_keys_missing: 'Your session has no archive.org keys. Log in again to borrow books.',
-  lending_limit:
-    'archive.org refused this request: you may have reached the lending limit, or the book is not available. Return a book or try again later.',
-  not_found: 'Not found. Check the book identifier.',
-  archive_unavailable: 'archive.org is not answering right now. Try again in a minute.',
-};
-
-export const GENERIC_MESSAGE =
-  'Something went wrong on our side. Try again; if it keeps happening, contact support.';
-export const DATABASE_MESSAGE = 'The account database is not answering right now. Try again in a minute.';
-
-// AppErrors raised here carry a patron-facing message; those from other packages get MESSAGE_OF.
-const ownErrors = new WeakSet<AppError>();
-
-/** An AppError with a patron-facing message (by default the one of its code). */
-export function appError(code: AppErrorCode, options: { message?: string; detail?: string } = {}): AppError {
-  const error = new AppError(code, options.message ?? MESSAGE_OF[code], options.detail);
-  ownErrors.add(error);
-  return error;
+export interface ErrorContract {
+  trpcCode: TRPC_ERROR_CODE_KEY;
+  /** What the API says: what happened, in plain English; never a secret, never an internal detail. */
+  message: string;
+  /** info: the request was refused; warn: a retry may succeed; error: an operator should look. */
+  log: LogLevel;
 }
 
-const DATABASE_DOWN_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'ENOTFOUND',
-  'EHOSTUNREACH',
-  'EPIPE',
-  '53300', // too_many_connections
-  '57P01', // admin_shutdown
-  '57P02', // crash_shutdown
-  '57P03', // cannot_connect_now
-  'SQLITE_BUSY',
-  'SQLITE_LOCKED',
-  'SQLITE_CANTOPEN',
-  'SQLITE_FULL',
-  'SQLITE_READONLY',
-]);
+/** Every code has an entry: a new code without one fails the typecheck. */
+export const API_ERRORS: Record<AppErrorCode, ErrorContract> = {
+  invalid_email: { trpcCode: 'BAD_REQUEST', message: 'The email address is not valid.', log: 'info' },
+  invalid_credentials: {
+    trpcCode: 'UNAUTHORIZED',
+    message: 'The email or password is incorrect.',
+    log: 'info',
+  },
+  account_locked: { trpcCode: 'FORBIDDEN', message: 'The archive.org account is locked.', log: 'info' },
+  account_blocked: { trpcCode: 'FORBIDDEN', message: 'The account is blocked.', log: 'info' },
+  ia_account_not_verified: {
+    trpcCode: 'FORBIDDEN',
+    message: 'The archive.org account is not verified.',
+    log: 'info',
+  },
+  invalid_s3keys: { trpcCode: 'UNAUTHORIZED', message: 'archive.org refused the S3 keys.', log: 'info' },
+  max_retries_exceeded: {
+    trpcCode: 'CONFLICT',
+    message: 'The account could not be created; a retry may succeed.',
+    log: 'warn',
+  },
+  rate_limited: {
+    trpcCode: 'TOO_MANY_REQUESTS',
+    message: 'Too many login attempts; retry after the number of seconds in Retry-After.',
+    log: 'info',
+  },
+  s3_keys_missing: {
+    trpcCode: 'UNAUTHORIZED',
+    message: 'The session has no archive.org keys; log in again.',
+    log: 'info',
+  },
+  lending_limit: {
+    trpcCode: 'CONFLICT',
+    message: 'archive.org refused the loan request: a lending limit is reached or no copy is available.',
+    log: 'info',
+  },
+  not_found: { trpcCode: 'NOT_FOUND', message: 'No such book or loan.', log: 'info' },
+  archive_unavailable: {
+    trpcCode: 'SERVICE_UNAVAILABLE',
+    message: 'archive.org is not answering; a retry may succeed.',
+    log: 'warn',
+  },
+  archive_misconfigured: {
+    trpcCode: 'SERVICE_UNAVAILABLE',
+    message: "archive.org refused this server's own credentials; an operator must fix its configuration.",
+    log: 'error',
+  },
+  revision_conflict: {
+    trpcCode: 'CONFLICT',
+    message: 'The account changed during the request; a retry may succeed.',
+    log: 'warn',
+  },
+  database_unavailable: {
+    trpcCode: 'SERVICE_UNAVAILABLE',
+    message: 'The account database is not answering; a retry may succeed.',
+    log: 'error',
+  },
+};
 
-/** Errors that mean "the database is down or busy" rather than "our code is wrong": answered with 503. */
-export function isDatabaseUnavailable(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  // The host's store guard (apps/server) raises this once a failed call is followed by a failed ping.
-  if (error.name === 'DatabaseUnavailableError') return true;
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string') {
-    if (DATABASE_DOWN_CODES.has(code) || code.startsWith('08') || code.startsWith('SQLITE_IOERR'))
-      return true;
-  }
-  if (error instanceof AggregateError) return error.errors.some(isDatabaseUnavailable);
-  return /Connection terminated|connection timeout|The database connection is not open|Cannot use a pool after calling end/i.test(
-    error.message,
-  );
-}
+/** The message of a fault: nothing about it leaves the server. */
+export const INTERNAL_MESSAGE = 'Internal server error.';
 
-export interface MappedError {
-  error: TRPCError;
-  /** 'error' when an operator should look (a bug or a misconfiguration); else 'warn'/'info' or none. */
-  log: 'error' | 'warn' | null;
+/** The domain error a failed call carries, if any. */
+export function appErrorOf(error: TRPCError): AppError | undefined {
+  return error.cause instanceof AppError ? error.cause : undefined;
 }
 
 /**
- * Turns whatever a resolver threw into the TRPCError the client sees. Errors we do not recognise get a
- * generic message: their text stays in our logs.
+ * The TRPCError a client gets for what a procedure threw: an AppError's code and message from its contract; a
+ * database error that looks like an outage as `database_unavailable` (for hosts that do not ping the database
+ * themselves); any other unexpected error as a 500 with INTERNAL_MESSAGE. The thrown error stays its `cause`.
  */
-export function mapError(thrown: TRPCError): MappedError {
-  const cause = thrown.cause;
-  if (thrown.code !== 'INTERNAL_SERVER_ERROR' || cause === undefined) return { error: thrown, log: null };
-  if (cause instanceof AppError) {
-    const message = ownErrors.has(cause) ? cause.message : MESSAGE_OF[cause.code];
-    return { error: new TRPCError({ code: TRPC_CODE_OF[cause.code], message, cause }), log: null };
+export function toClientError(error: TRPCError): TRPCError {
+  let appError = appErrorOf(error);
+  if (!appError && error.code === 'INTERNAL_SERVER_ERROR' && isDatabaseOutage(error.cause)) {
+    appError = new AppError('database_unavailable', 'a store call failed with a connection error', {
+      cause: error.cause,
+    });
   }
-  if (cause instanceof ArchiveConfigError) {
-    const wrapped = new AppError('archive_unavailable', MESSAGE_OF.archive_unavailable, cause.message);
-    return {
-      error: new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: wrapped.message, cause: wrapped }),
-      log: 'error',
-    };
+  if (appError) {
+    const { trpcCode, message } = API_ERRORS[appError.code];
+    if (error.code === trpcCode && error.message === message) return error;
+    return new TRPCError({ code: trpcCode, message, cause: appError });
   }
-  if (cause instanceof RevisionConflictError) {
-    return {
-      error: new TRPCError({
-        code: 'CONFLICT',
-        message: 'Your account changed at the same moment. Try again.',
-        cause,
-      }),
-      log: 'warn',
-    };
+  if (error.code === 'INTERNAL_SERVER_ERROR' && error.message !== INTERNAL_MESSAGE) {
+    return new TRPCError({
+      code: 'INTERNAL_SERVER_ERROR',
+      message: INTERNAL_MESSAGE,
+      cause: error.cause ?? error,
+    });
   }
-  if (isDatabaseUnavailable(cause)) {
-    return {
-      error: new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: DATABASE_MESSAGE, cause }),
-      log: 'error',
-    };
-  }
+  return error;
+}
+
+export interface FailureLog {
+  level: LogLevel;
+  message: 'procedure refused' | 'procedure failed';
+  fields: {
+    status: number;
+    code: TRPC_ERROR_CODE_KEY;
+    appCode?: AppErrorCode;
+    detail?: string;
+    /** What was thrown and its causes, outermost first; stacks only above info. */
+    causes: LoggedError[];
+  };
+}
+
+/**
+ * The one log line of a failed call, for the host's `onError`: its status and codes, the domain error's detail,
+ * and the cause chain. A refusal is info, an outage warn or error, a fault error.
+ */
+export function failureLog(error: TRPCError): FailureLog {
+  const appError = appErrorOf(error);
+  const status = getHTTPStatusCodeFromError(error);
+  const level: LogLevel = appError ? API_ERRORS[appError.code].log : status >= 500 ? 'error' : 'info';
   return {
-    error: new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: GENERIC_MESSAGE, cause }),
-    log: 'error',
+    level,
+    message: level === 'info' ? 'procedure refused' : 'procedure failed',
+    fields: {
+      status,
+      code: error.code,
+      ...(appError ? { appCode: appError.code, detail: appError.detail } : {}),
+      causes: causeChain(error.cause ?? error, { stacks: level !== 'info' }),
+    },
   };
 }

@@ -3,7 +3,7 @@ import type { inferRouterError, TRPC_ERROR_CODE_KEY } from '@trpc/server';
 import type { AppErrorCode } from '@lending/accounts';
 import { describe, expectTypeOf, it } from 'vitest';
 import type { AppRouter, RouterInputs, RouterOutputs } from './root';
-import type { Book, HistoryEntry, Loan, Me } from './types';
+import type { Book, HistoryEntry, Loan, Me } from './outputs';
 
 describe('AppRouter types', () => {
   it('infers the contract inputs', () => {
@@ -60,6 +60,7 @@ describe('AppRouter types', () => {
   it('types the error data clients read', () => {
     type Data = inferRouterError<AppRouter>['data'];
     expectTypeOf<Data['appCode']>().toEqualTypeOf<AppErrorCode | undefined>();
+    expectTypeOf<Data['retryAfter']>().toEqualTypeOf<number | undefined>();
     expectTypeOf<Data['fieldErrors']>().toEqualTypeOf<Record<string, string[]> | undefined>();
     expectTypeOf<Data['code']>().toEqualTypeOf<TRPC_ERROR_CODE_KEY>();
   });

@@ -2,13 +2,16 @@ import { getTRPCErrorShape, TRPCError } from '@trpc/server';
 import { AppError } from '@lending/accounts';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import type { ApiDeps, ApiLogger, Context, CookieJar, SessionUser } from './context';
-import { GENERIC_MESSAGE } from './errors';
-import { createCallerFactory, isLoggedError, protectedProcedure, publicProcedure, router } from './trpc';
+import type { Context } from './context';
+import { INTERNAL_MESSAGE } from './errors';
+import type { ApiDeps, ApiLogger, CookieJar } from './host';
+import type { SessionUser } from './session';
+import { createCallerFactory, protectedProcedure, publicProcedure, router } from './trpc';
 
 const testRouter = router({
   fail: publicProcedure.input(z.object({ kind: z.string() })).mutation(({ input }) => {
-    if (input.kind === 'app') throw new AppError('lending_limit', 'loans API answered 409', 'detail');
+    if (input.kind === 'app') throw new AppError('lending_limit', 'loans API answered 409');
+    if (input.kind === 'limited') throw new AppError('rate_limited', 'throttled', { retryAfterSeconds: 7 });
     throw new Error('SELECT secret FROM accounts failed at db.ts:42');
   }),
   validate: publicProcedure
@@ -57,41 +60,25 @@ describe('error formatting', () => {
     expect(shape.message).not.toContain('409');
   });
 
-  it('hides an unexpected error behind a generic message, without a stack, and logs it', async () => {
+  it('sends the time to wait of a domain error that has one', async () => {
+    const { ctx } = fakeContext();
+    const caller = createCallerFactory(testRouter)(ctx);
+    const shape = await shapeOf(ctx, 'fail', { kind: 'limited' }, () => caller.fail({ kind: 'limited' }));
+    expect(shape.data).toMatchObject({ httpStatus: 429, appCode: 'rate_limited', retryAfter: 7 });
+    expect(shape.message).not.toContain('throttled');
+  });
+
+  it('hides an unexpected error behind a generic message, without a stack, and logs nothing itself', async () => {
     const { ctx, lines } = fakeContext();
     const caller = createCallerFactory(testRouter)(ctx);
     const shape = await shapeOf(ctx, 'fail', { kind: 'bug' }, () => caller.fail({ kind: 'bug' }));
     expect(shape.data.code).toBe('INTERNAL_SERVER_ERROR');
-    expect(shape.message).toBe(GENERIC_MESSAGE);
+    expect(shape.message).toBe(INTERNAL_MESSAGE);
     expect(JSON.stringify(shape)).not.toContain('SELECT');
     expect(shape.data).not.toHaveProperty('stack');
     expect(shape.data).not.toHaveProperty('appCode');
-    expect(lines).toEqual([
-      expect.objectContaining({
-        level: 'error',
-        fields: expect.objectContaining({ path: 'fail' }) as unknown,
-      }),
-    ]);
-    expect(JSON.stringify(lines[0]?.fields)).toContain('SELECT secret FROM accounts');
-  });
-
-  it('marks the errors it logged, so a host does not log them again', async () => {
-    const { ctx, lines } = fakeContext();
-    const caller = createCallerFactory(testRouter)(ctx);
-    const failure = (kind: string) =>
-      caller.fail({ kind }).then(
-        () => expect.fail('expected the call to fail'),
-        (error: unknown) => error,
-      );
-    const bug = await failure('bug');
-    expect(lines).toHaveLength(1);
-    expect(isLoggedError(bug)).toBe(true);
-    // A domain error is the client's answer, not a fault: nothing logged, nothing marked.
-    const refusal = await failure('app');
-    expect(lines).toHaveLength(1);
-    expect(isLoggedError(refusal)).toBe(false);
-    expect(isLoggedError(new TRPCError({ code: 'INTERNAL_SERVER_ERROR' }))).toBe(false);
-    expect(isLoggedError(null)).toBe(false);
+    // The host logs each failed call once, from its onError (failureLog).
+    expect(lines).toEqual([]);
   });
 
   it('returns zod field errors for invalid input, as 400', async () => {

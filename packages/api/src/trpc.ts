@@ -1,10 +1,10 @@
-// The one tRPC instance: plain JSON (no transformer), errors with a stable appCode and zod field errors.
+// The one tRPC instance: plain JSON (no transformer); errors carry a stable `data.appCode` (with
+// `data.retryAfter` when a retry has a time) and zod's field errors. The status of every error is the one its tRPC
+// code means (`data.httpStatus`), decided by toClientError from errors.ts.
 import { initTRPC, TRPCError } from '@trpc/server';
-import { AppError } from '@lending/accounts';
-import type { AppErrorCode } from '@lending/accounts';
 import { z } from 'zod';
 import type { Context } from './context';
-import { mapError } from './errors';
+import { appErrorOf, INTERNAL_MESSAGE, toClientError } from './errors';
 
 /** Field errors of an input that failed validation, e.g. `{ email: ['Too big: …'] }`. */
 export type FieldErrors = Record<string, string[]>;
@@ -28,14 +28,20 @@ const t = initTRPC.context<Context>().create({
   // Stack traces are internals: never sent, whatever NODE_ENV says.
   isDev: false,
   errorFormatter({ shape, error }) {
-    const appCode: AppErrorCode | undefined = error.cause instanceof AppError ? error.cause.code : undefined;
+    const appError = appErrorOf(error);
     const fieldErrors = error.code === 'BAD_REQUEST' ? fieldErrorsOf(error.cause) : undefined;
+    let message = shape.message;
+    if (fieldErrors && error.cause instanceof z.ZodError) message = describeIssues(error.cause);
+    // A fault that did not pass through toClientError (the context, tRPC itself) still says nothing.
+    else if (error.code === 'INTERNAL_SERVER_ERROR') message = INTERNAL_MESSAGE;
     return {
       ...shape,
-      message: fieldErrors && error.cause instanceof z.ZodError ? describeIssues(error.cause) : shape.message,
+      message,
       data: {
+        // `code` and `httpStatus`: tRPC's, from the error's code.
         ...shape.data,
-        ...(appCode === undefined ? {} : { appCode }),
+        ...(appError === undefined ? {} : { appCode: appError.code }),
+        ...(appError?.retryAfterSeconds === undefined ? {} : { retryAfter: appError.retryAfterSeconds }),
         ...(fieldErrors === undefined ? {} : { fieldErrors }),
       },
     };
@@ -45,34 +51,16 @@ const t = initTRPC.context<Context>().create({
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
-const loggedErrors = new WeakSet<object>();
-
-/**
- * True for an error a procedure has already logged (with its cause's stack), so that a host logging failed
- * calls can skip it rather than log the same fault twice.
- */
-export function isLoggedError(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && loggedErrors.has(error);
-}
-
-/** Maps domain errors to tRPC codes; hides and logs anything unexpected. */
-const errorMapping = t.middleware(async ({ ctx, next, path, type }) => {
+/** Gives what a procedure threw its client-facing code and message (errors.ts); logging is the host's onError. */
+const clientErrors = t.middleware(async ({ next }) => {
   const result = await next();
   if (result.ok) return result;
-  const { error, log } = mapError(result.error);
-  if (log !== null) {
-    const cause = result.error.cause ?? result.error;
-    ctx.req.log[log](
-      { path, type, err: { name: cause.name, message: cause.message, stack: cause.stack } },
-      'procedure failed',
-    );
-    loggedErrors.add(error);
-  }
+  const error = toClientError(result.error);
   if (error === result.error) return result;
   throw error;
 });
 
-export const publicProcedure = t.procedure.use(errorMapping);
+export const publicProcedure = t.procedure.use(clientErrors);
 
 /** Needs a valid session; narrows `ctx.session` to the logged-in patron. */
 export const protectedProcedure = publicProcedure.use(async ({ ctx, next }) => {

@@ -3,7 +3,7 @@ import { describe, expectTypeOf, it } from 'vitest';
 import { createLendingClient } from '../src/client';
 import type { LendingClient, LendingCookies } from '../src/client';
 import type { RouterInputs, RouterOutputs } from '../src/index';
-import type { Book, HistoryEntry, Loan, Me } from '../src/types';
+import type { Book, HistoryEntry, Loan, Me } from '../src/outputs';
 
 // Building a client makes no request, so this is safe to run.
 const client = createLendingClient({ url: 'http://127.0.0.1:9/trpc' });

@@ -11,7 +11,7 @@ import { cookieKeys } from '@lending/crypto';
 import type { CookieRejection } from '@lending/crypto';
 import { DEMO_SERVICE_KEYS, startArchive } from '@lending/archive';
 import type { ArchiveState } from '@lending/archive';
-import { appRouter, createCaller, createContext } from '../src';
+import { appRouter, createCaller, createContext, failureLog } from '../src';
 import type { ApiDeps, ApiLogger, CookieJar, CookieName, KeysSource } from '../src';
 
 export const SECRET = 'test-secret-that-is-at-least-32-characters-long';
@@ -154,7 +154,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   harness.deps = {
     store,
     archive,
-    keys: cookieKeys(options.secret ?? SECRET, options.previousSecrets ?? []),
+    cookieKeys: cookieKeys(options.secret ?? SECRET, options.previousSecrets ?? []),
     sessionTtl: options.sessionTtl ?? DAY,
     s3CookieFormat: options.s3CookieFormat ?? 'lending',
     loginLimiter: {
@@ -187,6 +187,17 @@ export async function errorOf(call: Promise<unknown>) {
       input: undefined,
       ctx: undefined,
     });
+  }
+  throw new Error('expected the call to fail');
+}
+
+/** The log line a host would write for the failed call (its onError runs failureLog). */
+export async function failureLogOf(call: Promise<unknown>) {
+  try {
+    await call;
+  } catch (error) {
+    if (!(error instanceof TRPCError)) throw error;
+    return failureLog(error);
   }
   throw new Error('expected the call to fail');
 }

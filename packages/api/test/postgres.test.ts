@@ -73,12 +73,12 @@ describe.skipIf(!available)('procedures on PostgreSQL', () => {
     const now = Math.floor(h.clock / 1000);
     browser.jar.values.set(
       'session',
-      sealCookie(h.deps.keys, { pur: 'session', sub: seed.username, rem: false }, { now }),
+      sealCookie(h.deps.cookieKeys, { pur: 'session', sub: seed.username, rem: false }, { now }),
     );
     h.recorder.reset();
     await expect(browser.call().loans.list()).resolves.toEqual([]);
     expect(h.recorder.sources).toEqual(['store']);
-    const s3 = openCookie(h.deps.keys, browser.jar.get('s3'), {
+    const s3 = openCookie(h.deps.cookieKeys, browser.jar.get('s3'), {
       pur: 's3',
       sub: seed.username,
       ttl: DAY,

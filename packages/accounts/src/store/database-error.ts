@@ -53,3 +53,39 @@ export function sanitizeSqliteError(error: unknown, operation: string): StoreDat
     code,
   );
 }
+
+const OUTAGE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'EPIPE',
+  '53300', // too_many_connections
+  '57P01', // admin_shutdown
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now
+  'SQLITE_BUSY',
+  'SQLITE_LOCKED',
+  'SQLITE_CANTOPEN',
+  'SQLITE_FULL',
+  'SQLITE_READONLY',
+]);
+
+const OUTAGE_MESSAGES =
+  /Connection terminated|connection timeout|The database connection is not open|Cannot use a pool after calling end/i;
+
+/**
+ * True when a store error means "the database is down or busy" rather than "our code is wrong", judged from the
+ * driver's code (connection errors, SQLSTATE class 08, server shutdown, SQLite busy/locked/I/O) or message.
+ * A host that can ping the database should prefer that test; this one needs nothing but the error.
+ */
+export function isDatabaseOutage(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string') {
+    if (OUTAGE_CODES.has(code) || code.startsWith('08') || code.startsWith('SQLITE_IOERR')) return true;
+  }
+  if (error instanceof AggregateError) return error.errors.some(isDatabaseOutage);
+  return OUTAGE_MESSAGES.test(error.message);
+}

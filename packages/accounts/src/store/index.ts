@@ -7,5 +7,5 @@ export {
 } from './database-url';
 export { SqliteAccountStore } from './sqlite';
 export { PostgresAccountStore, type PostgresStoreOptions } from './postgres';
-export { StoreDatabaseError } from './database-error';
+export { StoreDatabaseError, isDatabaseOutage } from './database-error';
 export { InvalidAccountInputError, LIMITS as ACCOUNT_FIELD_LIMITS } from './records';

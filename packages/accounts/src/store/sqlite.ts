@@ -13,7 +13,7 @@ import type {
   ScanOptions,
 } from '../types';
 import { StoreDatabaseError, sanitizeSqliteError } from './database-error';
-import { compareKeys } from './keys';
+import { compareUsernames } from './username-order';
 import {
   InvalidAccountInputError,
   LIMITS,
@@ -275,7 +275,7 @@ export class SqliteAccountStore implements AccountStore {
           const purged = this.stmt.batchPurge
             .all(after, last)
             .map((r) => r.username)
-            .sort(compareKeys);
+            .sort(compareUsernames);
           return { scanned, last, withKeys: purged, purged, failed: [] };
         } catch (error) {
           if ((error as { code?: unknown }).code !== 'SQLITE_ERROR') throw error;

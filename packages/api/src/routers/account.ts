@@ -1,7 +1,7 @@
 import type { Account } from '@lending/accounts';
-import { lookUpS3Keys } from '../session';
+import type { KeysSource, Me } from '../outputs';
+import { lookUpS3Keys } from '../s3-keys';
 import { publicProcedure, router } from '../trpc';
-import type { KeysSource, Me } from '../types';
 
 /** The patron as procedures return them; `keysSource` says where this request found the keys. */
 export function toMe(account: Account, keysSource: KeysSource): Me {

@@ -1,11 +1,11 @@
-import { auditAccounts } from '@lending/accounts';
+import { AppError, auditAccounts } from '@lending/accounts';
 import type { Context } from '../context';
-import { appError } from '../errors';
+import type { Me } from '../outputs';
+import { setS3Cookie } from '../s3-keys';
 import { loginInput, loginWithKeysInput } from '../schemas';
-import { setS3Cookie, setSessionCookie, toSeconds } from '../session';
+import { setSessionCookie, toSeconds } from '../session';
 import { publicProcedure, router } from '../trpc';
 import { toMe } from './account';
-import type { Me } from '../types';
 
 async function throttle(ctx: Context, email: string | null): Promise<void> {
   const wait = await ctx.deps.loginLimiter.consume(ctx.req.ip, email);
@@ -13,10 +13,13 @@ async function throttle(ctx: Context, email: string | null): Promise<void> {
   const seconds = Math.max(1, Math.ceil(wait));
   ctx.req.setHeader('Retry-After', String(seconds));
   ctx.deps.metrics.login('rate_limited');
-  ctx.req.log.warn({ ip: ctx.req.ip, retryAfter: seconds }, 'login rate-limited');
-  throw appError('rate_limited', {
-    message: `Too many login attempts. Wait ${seconds} second${seconds === 1 ? '' : 's'} and try again.`,
-  });
+  throw new AppError(
+    'rate_limited',
+    `login throttled for ${seconds} s (${email === null ? 'keys' : 'password'})`,
+    {
+      retryAfterSeconds: seconds,
+    },
+  );
 }
 
 /** Runs the audit and, on success, starts the session: both cookies, or the session alone without keys. */
@@ -27,30 +30,30 @@ async function logIn(
   remember: boolean,
 ): Promise<Me> {
   const { deps, req } = ctx;
-  const result = await auditAccounts(
-    { store: deps.store, archive: deps.archive, now: () => new Date(ctx.nowMs) },
-    credentials,
-  );
-  if (!result.ok) {
-    deps.metrics.login(result.code);
-    const level = result.code === 'archive_unavailable' ? 'warn' : 'info';
-    req.log[level]({ method, code: result.code, reason: result.reason }, 'login refused');
-    throw appError(result.code, { detail: result.reason });
+  let result;
+  try {
+    result = await auditAccounts(
+      { store: deps.store, archive: deps.archive, now: () => new Date(ctx.nowMs) },
+      credentials,
+    );
+  } catch (error) {
+    // The refusal itself is logged once, by the host, with its code and detail.
+    deps.metrics.login(error instanceof AppError ? error.code : 'error');
+    throw error;
   }
-  const { account, keys } = result;
+  const { account, s3Keys } = result;
   const session = { username: account.username, remember };
-  const now = toSeconds(ctx.nowMs);
-  setSessionCookie(deps, req, session, now);
-  if (keys) setS3Cookie(deps, req, session, keys, now);
+  setSessionCookie(ctx, session, toSeconds(ctx.nowMs));
+  if (s3Keys) setS3Cookie(ctx, session, s3Keys);
   // A stale s3 cookie of an earlier session must not outlive this login (Open Library kept it).
   else req.cookies.clear('s3');
   deps.metrics.login('ok');
   // Not a field named `keys`: the host's log scrubber censors that name, which would hide this flag.
   req.log.info(
-    { method, username: account.username, created: result.created, remember, keysIssued: keys !== null },
+    { method, username: account.username, created: result.created, remember, keysIssued: s3Keys !== null },
     'login',
   );
-  return toMe(account, keys ? 'cookie' : account.s3Keys ? 'store' : 'none');
+  return toMe(account, s3Keys ? 'cookie' : account.s3Keys ? 'store' : 'none');
 }
 
 export const authRouter = router({

@@ -1,9 +1,9 @@
-import { AppError } from '@lending/accounts';
+import { isAppError } from '@lending/accounts';
 import type { CatalogueBook, LendingStatus, S3Keys } from '@lending/accounts';
+import type { Book } from '../outputs';
+import { dropRefusedS3Keys, lookUpS3Keys } from '../s3-keys';
 import { booksListInput } from '../schemas';
-import { dropRefusedS3Keys, lookUpS3Keys } from '../session';
 import { publicProcedure, router } from '../trpc';
-import type { Book } from '../types';
 
 function matches(book: CatalogueBook, query: string): boolean {
   return book.title.toLowerCase().includes(query) || book.creator.toLowerCase().includes(query);
@@ -32,19 +32,19 @@ export const booksRouter = router({
   /** The catalogue with live availability; with the patron's keys when logged in, for their own loans. */
   list: publicProcedure.input(booksListInput).query(async ({ ctx, input }): Promise<Book[]> => {
     const session = await ctx.getSession();
-    let keys: S3Keys | undefined;
-    if (session) keys = (await lookUpS3Keys(ctx, session)).keys ?? undefined;
+    let s3Keys: S3Keys | undefined;
+    if (session) s3Keys = (await lookUpS3Keys(ctx, session)).s3Keys ?? undefined;
     const query = input?.query?.trim().toLowerCase() ?? '';
     const catalogue = await ctx.deps.archive.searchBooks();
     const books = query === '' ? catalogue : catalogue.filter((book) => matches(book, query));
-    const statuses = (withKeys: S3Keys | undefined) =>
-      Promise.all(books.map((book) => ctx.deps.archive.availability(book.identifier, withKeys)));
+    const statuses = (withS3Keys: S3Keys | undefined) =>
+      Promise.all(books.map((book) => ctx.deps.archive.availability(book.identifier, withS3Keys)));
     let found: LendingStatus[];
     try {
-      found = await statuses(keys);
+      found = await statuses(s3Keys);
     } catch (error) {
       // Refused patron keys must not hide the catalogue: drop them and show it as to a visitor.
-      if (!(session && keys && error instanceof AppError && error.code === 'invalid_s3keys')) throw error;
+      if (!(session && s3Keys && isAppError(error, 'invalid_s3keys'))) throw error;
       dropRefusedS3Keys(ctx, session.username);
       found = await statuses(undefined);
     }

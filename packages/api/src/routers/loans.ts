@@ -1,10 +1,11 @@
 import type { ActiveLoan, ArchiveClient, S3Keys } from '@lending/accounts';
-import { AppError } from '@lending/accounts';
-import type { Context, SessionUser } from '../context';
+import { isAppError } from '@lending/accounts';
+import type { Context } from '../context';
+import type { HistoryEntry, Loan } from '../outputs';
+import { dropRefusedS3Keys, requireS3Keys } from '../s3-keys';
 import { borrowInput, historyInput, identifierInput } from '../schemas';
-import { dropRefusedS3Keys, requireS3Keys } from '../session';
+import type { SessionUser } from '../session';
 import { protectedProcedure, router } from '../trpc';
-import type { HistoryEntry, Loan } from '../types';
 
 function toLoan(loan: ActiveLoan): Loan {
   return {
@@ -17,26 +18,25 @@ function toLoan(loan: ActiveLoan): Loan {
 }
 
 /**
- * Runs one loans-API call with the patron's keys. Keys archive.org refuses are dropped from the
+ * Runs one loans-API call with the patron's S3 keys. Keys archive.org refuses are dropped from the
  * cookie, so the next request falls back or asks the patron to log in again.
  */
-async function withKeys<T>(
+async function withS3Keys<T>(
   ctx: Context & { session: SessionUser },
-  call: (archive: ArchiveClient, keys: S3Keys) => Promise<T>,
+  call: (archive: ArchiveClient, s3Keys: S3Keys) => Promise<T>,
 ): Promise<T> {
-  const keys = await requireS3Keys(ctx, ctx.session);
+  const s3Keys = await requireS3Keys(ctx, ctx.session);
   try {
-    return await call(ctx.deps.archive, keys);
+    return await call(ctx.deps.archive, s3Keys);
   } catch (error) {
-    if (error instanceof AppError && error.code === 'invalid_s3keys')
-      dropRefusedS3Keys(ctx, ctx.session.username);
+    if (isAppError(error, 'invalid_s3keys')) dropRefusedS3Keys(ctx, ctx.session.username);
     throw error;
   }
 }
 
 export const loansRouter = router({
   list: protectedProcedure.query(async ({ ctx }): Promise<Loan[]> => {
-    const loans = await withKeys(ctx, (archive, keys) => archive.userLoans(keys));
+    const loans = await withS3Keys(ctx, (archive, s3Keys) => archive.userLoans(s3Keys));
     return loans.map(toLoan);
   }),
 
@@ -44,9 +44,9 @@ export const loansRouter = router({
     .input(borrowInput)
     .mutation(async ({ ctx, input }): Promise<{ ok: true; loan: Loan | null }> => {
       const action = input.action === 'browse' ? 'browse_book' : 'borrow_book';
-      const loans = await withKeys(ctx, async (archive, keys) => {
-        await archive.loan(keys, input.identifier, action);
-        return archive.userLoans(keys);
+      const loans = await withS3Keys(ctx, async (archive, s3Keys) => {
+        await archive.loan(s3Keys, input.identifier, action);
+        return archive.userLoans(s3Keys);
       });
       ctx.req.log.info({ username: ctx.session.username, identifier: input.identifier, action }, 'loan');
       const loan = loans.find((candidate) => candidate.identifier === input.identifier);
@@ -56,7 +56,7 @@ export const loansRouter = router({
   return: protectedProcedure
     .input(identifierInput)
     .mutation(async ({ ctx, input }): Promise<{ ok: true }> => {
-      await withKeys(ctx, (archive, keys) => archive.loan(keys, input.identifier, 'return_loan'));
+      await withS3Keys(ctx, (archive, s3Keys) => archive.loan(s3Keys, input.identifier, 'return_loan'));
       ctx.req.log.info({ username: ctx.session.username, identifier: input.identifier }, 'loan returned');
       return { ok: true };
     }),
@@ -64,14 +64,14 @@ export const loansRouter = router({
   joinWaitlist: protectedProcedure
     .input(identifierInput)
     .mutation(async ({ ctx, input }): Promise<{ ok: true }> => {
-      await withKeys(ctx, (archive, keys) => archive.loan(keys, input.identifier, 'join_waitlist'));
+      await withS3Keys(ctx, (archive, s3Keys) => archive.loan(s3Keys, input.identifier, 'join_waitlist'));
       return { ok: true };
     }),
 
   leaveWaitlist: protectedProcedure
     .input(identifierInput)
     .mutation(async ({ ctx, input }): Promise<{ ok: true }> => {
-      await withKeys(ctx, (archive, keys) => archive.loan(keys, input.identifier, 'leave_waitlist'));
+      await withS3Keys(ctx, (archive, s3Keys) => archive.loan(s3Keys, input.identifier, 'leave_waitlist'));
       return { ok: true };
     }),
 
@@ -81,8 +81,8 @@ export const loansRouter = router({
       const limit = input?.limit ?? 20;
       const offset = input?.offset ?? 0;
       // One more than asked tells whether another page exists.
-      const items = await withKeys(ctx, (archive, keys) =>
-        archive.history(keys, { limit: limit + 1, offset }),
+      const items = await withS3Keys(ctx, (archive, s3Keys) =>
+        archive.history(s3Keys, { limit: limit + 1, offset }),
       );
       return {
         items: items.slice(0, limit).map((item) => ({

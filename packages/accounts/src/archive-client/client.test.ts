@@ -1,7 +1,7 @@
 // ArchiveClient against scripted answers: what the stand-in never sends (redirects, odd shapes, IA's variants).
 import { describe, expect, it } from 'vitest';
-import { ArchiveClient } from './archive-client';
-import { AppError, ArchiveConfigError } from './errors';
+import { AppError } from '../errors';
+import { ArchiveClient } from './client';
 
 interface Call {
   url: string;
@@ -42,8 +42,8 @@ async function codeOf(promise: Promise<unknown>): Promise<string> {
     await promise;
   } catch (error) {
     if (error instanceof AppError) {
-      expect(`${error.message} ${error.detail ?? ''}`).not.toContain(keys.secret);
-      expect(`${error.message} ${error.detail ?? ''}`).not.toContain('SVCSECRET');
+      expect(`${error.message} ${error.detail}`).not.toContain(keys.secret);
+      expect(`${error.message} ${error.detail}`).not.toContain('SVCSECRET');
       return error.code;
     }
     throw error;
@@ -135,6 +135,8 @@ describe('ArchiveClient answers', () => {
     expect(error).toMatchObject({
       code: 'archive_unavailable',
       detail: 'advancedsearch: connection failed (ECONNREFUSED)',
+      // The fetch error stays attached for the log's cause chain.
+      cause: refused,
     });
     const timeout = scripted(() => Promise.reject(new DOMException('timed out', 'TimeoutError')));
     await expect(timeout.client.ping()).rejects.toMatchObject({
@@ -142,11 +144,11 @@ describe('ArchiveClient answers', () => {
     });
   });
 
-  it('xauthn 403 is a configuration error, on every op', async () => {
+  it('xauthn 403 is a configuration error (archive_misconfigured), on every op', async () => {
     const { client } = scripted(() => json({ success: false, error: 'security_error' }, 403));
-    await expect(client.authenticate('a@b.co', 'x')).rejects.toBeInstanceOf(ArchiveConfigError);
-    await expect(client.info({ email: 'a@b.co' })).rejects.toBeInstanceOf(ArchiveConfigError);
-    await expect(client.issueKey({ token: 't' })).rejects.toBeInstanceOf(ArchiveConfigError);
+    expect(await codeOf(client.authenticate('a@b.co', 'x'))).toBe('archive_misconfigured');
+    expect(await codeOf(client.info({ email: 'a@b.co' }))).toBe('archive_misconfigured');
+    expect(await codeOf(client.issueKey({ token: 't' }))).toBe('archive_misconfigured');
   });
 
   it.each([

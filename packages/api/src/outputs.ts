@@ -1,6 +1,7 @@
-// The shapes procedures return (the contract in /tmp/lending-contracts.md, "@lending/api").
+// What the procedures return (the output half of the API's contract; `RouterOutputs` infers the same types).
 import type { S3KeysSource } from '@lending/accounts';
 
+/** Where this request found the patron's S3 keys: the `s3` cookie, the store's legacy copy, or nowhere. */
 export type KeysSource = S3KeysSource;
 
 export interface Me {

@@ -1,0 +1,87 @@
+// One HTTP exchange with archive.org: a timeout covering the whole answer, redirects refused, 5xx and transport
+// failures turned into `archive_unavailable`, answers parsed against their schema. Keys travel only in bodies and
+// headers, never in URLs, and no error built here holds a key or a body archive.org sent.
+import type { z } from 'zod';
+import { AppError } from '../errors';
+import { jsonObject } from './wire-schemas';
+
+export interface RawAnswer {
+  status: number;
+  body: string;
+}
+
+/** archive.org failed: `detail` says which call and how, for the log. */
+export function unavailable(detail: string, cause?: unknown): AppError {
+  return new AppError('archive_unavailable', detail, cause === undefined ? {} : { cause });
+}
+
+/** A server's error code (`{"error": "loan_limit"}`), if it looks like one; anything else could carry data. */
+export function errorCodeOf(body: string): string {
+  try {
+    const parsed = jsonObject.safeParse(JSON.parse(body));
+    const code = parsed.success ? parsed.data.error : undefined;
+    return typeof code === 'string' && /^[a-z_]{1,64}$/.test(code) ? code : 'no error code';
+  } catch {
+    return 'no error code';
+  }
+}
+
+function describeFetchError(error: unknown, timeoutMs: number): string {
+  if (error instanceof Error) {
+    if (error.name === 'TimeoutError' || error.name === 'AbortError')
+      return `timed out after ${timeoutMs} ms`;
+    const code = (error.cause as { code?: unknown } | undefined)?.code;
+    if (typeof code === 'string') return `connection failed (${code})`;
+    return `connection failed (${error.name})`;
+  }
+  return 'connection failed';
+}
+
+export class ArchiveTransport {
+  constructor(
+    /** Origin and path prefix, without a trailing slash. */
+    private readonly baseUrl: string,
+    private readonly timeoutMs: number,
+    private readonly fetchImpl: typeof fetch,
+  ) {}
+
+  /** One request; `what` names the call in errors (`loans borrow_book`). 5xx, redirects and failures are outages. */
+  async send(what: string, path: string, query: URLSearchParams, init: RequestInit): Promise<RawAnswer> {
+    const search = query.toString();
+    const url = `${this.baseUrl}${path}${search ? `?${search}` : ''}`;
+    let response: Response;
+    let body: string;
+    try {
+      response = await this.fetchImpl(url, {
+        ...init,
+        // A redirect could carry the keys in the body to another host: never follow one.
+        redirect: 'manual',
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      body = await response.text();
+    } catch (error) {
+      throw unavailable(`${what}: ${describeFetchError(error, this.timeoutMs)}`, error);
+    }
+    if (response.status >= 500) throw unavailable(`${what}: HTTP ${response.status}`);
+    if (response.status >= 300 && response.status < 400) {
+      throw unavailable(`${what}: unexpected redirect (HTTP ${response.status})`);
+    }
+    return { status: response.status, body };
+  }
+
+  /** The answer's JSON, checked against `schema`; anything else is an outage naming the paths that failed. */
+  parse<T>(what: string, answer: RawAnswer, schema: z.ZodType<T>): T {
+    let json: unknown;
+    try {
+      json = JSON.parse(answer.body);
+    } catch {
+      throw unavailable(`${what}: answer is not JSON (HTTP ${answer.status})`);
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) {
+      const paths = parsed.error.issues.map((issue) => issue.path.join('.') || '(root)');
+      throw unavailable(`${what}: unexpected answer shape at ${[...new Set(paths)].slice(0, 5).join(', ')}`);
+    }
+    return parsed.data;
+  }
+}
