@@ -19,6 +19,7 @@ import type { ServerMetrics } from './metrics';
 import { serveSpa } from './static';
 import { guardStore, withTimeout } from './store-guard';
 import { TRPC_PREFIX, requestLog, trpcMount } from './trpc';
+import type { TRPCAdapter } from './trpc';
 
 export type { ServerConfig } from './env';
 export { ConfigError, loadEnv } from './env';
@@ -35,6 +36,11 @@ export interface AppOverrides {
   bodyLimit?: number;
   /** Milliseconds since the epoch, for cookie ages (default Date.now). */
   now?: () => number;
+  /**
+   * What serves /trpc: the Koa-native adapter (default), or tRPC's own node-http handler, which the conformance
+   * suite and the benchmark compare it with.
+   */
+  trpcAdapter?: TRPCAdapter;
 }
 
 export interface Listening {
@@ -223,7 +229,7 @@ export function createApp(config: ServerConfig, overrides: AppOverrides = {}): L
 
   // 5. /trpc: CSRF guard, body cap, then tRPC itself.
   app.use(apiGuards({ prefix: '/trpc', bodyLimit }));
-  app.use(trpcMount({ deps, production, maxBodySize: bodyLimit }));
+  app.use(trpcMount({ deps, production, maxBodySize: bodyLimit, adapter: overrides.trpcAdapter }));
 
   // 6. The SPA, when built (checked per request, so a build made after start is served too).
   app.use(serveSpa(config.webDist));
