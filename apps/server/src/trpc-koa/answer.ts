@@ -89,15 +89,10 @@ class Answer<TRouter extends AnyTRPCRouter> {
     return { error: shape };
   }
 
-  /**
-   * The status from the untransformed answer, then `responseMeta`, then the body; written once all are known.
-   * tRPC serialises a request failure before asking `responseMeta`, and an answer after: `bodyFirst`.
-   */
-  write(untransformed: TRPCResponse | TRPCResponse[], errors: TRPCError[], bodyFirst = false): void {
+  /** The status from the untransformed answer, then `responseMeta`, then the body; written once all are known. */
+  write(untransformed: TRPCResponse | TRPCResponse[], errors: TRPCError[]): void {
     const { ctx, responseMeta } = this.opts;
     const { info, context, type } = this.exchange;
-    const serialise = () => JSON.stringify(transformTRPCResponse(this.config, untransformed));
-    let body = bodyFirst ? serialise() : undefined;
     let status = getHTTPStatusCode(untransformed);
     const meta =
       responseMeta?.({
@@ -112,7 +107,7 @@ class Answer<TRouter extends AnyTRPCRouter> {
     // tRPC keeps one set of headers per request: meta headers from an attempt that failed stay in it.
     if (meta.headers) mergeMetaHeaders((this.headers ??= baseHeaders()), meta.headers);
     if (meta.status) status = meta.status;
-    body ??= serialise();
+    const body = JSON.stringify(transformTRPCResponse(this.config, untransformed));
 
     if (this.headers) {
       for (const [key, value] of this.headers) if (key !== 'set-cookie') ctx.res.setHeader(key, value);
@@ -160,7 +155,7 @@ class Answer<TRouter extends AnyTRPCRouter> {
     const { context, type } = this.exchange;
     const error = getTRPCErrorFromUnknown(cause);
     onError?.({ error, path: undefined, input: undefined, ctx: context, type, req: ctx.req });
-    this.write(this.shape(error, undefined, undefined), [error], true);
+    this.write(this.shape(error, undefined, undefined), [error]);
   }
 
   /** Even that threw (a `responseMeta` that throws): tRPC's last resort, the shape and its status, bare. */

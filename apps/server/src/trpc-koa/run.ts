@@ -38,7 +38,9 @@ export async function run<TRouter extends AnyTRPCRouter>(
   const { type, inputs } = request;
   res.statusCode = 200; // Koa starts at 404; a status a procedure sets on `res` (not 200) wins, as in tRPC
 
-  // As tRPC's memoised input reader: `result()` shows a call's input once some call has read the inputs.
+  // As tRPC's memoised input reader: `result()` (the input onError and the error formatter see) shows a call's
+  // input once some call has read the inputs. tRPC reads them lazily, so in a batch a call failing while another
+  // call's read is still in flight may not see it yet; here the body is in hand before any call runs.
   let inputsRead = false;
   const getRawInput = (index: number): Promise<unknown> => {
     if ('error' in inputs) return Promise.reject(inputs.error);
