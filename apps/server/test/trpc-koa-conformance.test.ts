@@ -8,12 +8,13 @@
 // - rate limiting's remaining wait ("Wait N seconds", Retry-After), read off the clock, within 1 s;
 // - in log lines: time, responseTime and stack traces (the frames name each adapter's own code).
 // Each side has its own archive.org stand-in and SQLite file, and both run on one fixed clock.
+import http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { demoPatrons } from '@lending/archive';
 import { appRouter } from '@lending/api';
 import type { Context } from '@lending/api';
 import { initTRPC, getTRPCErrorShape, TRPCError } from '@trpc/server';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { BODY_LIMIT, send, startAppSide, startHarnessSide } from './conformance';
 import type { Received, Sent, Side } from './conformance';
@@ -152,6 +153,19 @@ const nativeAnswer = (received: Received) => {
 };
 const nativeStatus = (received: Received) => nativeAnswer(received).status;
 const bodyOf = (received: Received) => JSON.parse(received.text) as unknown;
+
+/** A GET on a given agent (so on a given connection), answering the body. */
+function fetchOn(agent: http.Agent, url: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { agent }, (res) => {
+        let body = '';
+        res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        res.on('end', () => resolve(body));
+      })
+      .on('error', reject);
+  });
+}
 
 /** mulberry32: a small seeded generator, so a failing random sequence can be replayed. */
 function random(seed: number): () => number {
@@ -677,12 +691,29 @@ describe(
         return 'short and stout';
       }),
       huge: t.procedure.query(() => ({ n: 10n })),
+      signalled: t.procedure.query(({ signal }) => signal?.aborted ?? 'no signal'),
+      // Waits for the client to leave (its signal aborting), then says so where the test can see it.
+      waits: t.procedure.query(
+        ({ signal }) =>
+          new Promise<string>((resolve) => {
+            const settle = (outcome: string) => {
+              left.push(outcome);
+              resolve(outcome);
+            };
+            const timer = setTimeout(() => settle('timed out'), 3000);
+            signal?.addEventListener('abort', () => {
+              clearTimeout(timer);
+              settle('aborted');
+            });
+          }),
+      ),
       ticks: t.procedure.subscription(async function* () {
         yield 1;
         await Promise.resolve();
         yield 2;
       }),
     });
+    const left: string[] = [];
     const responseMeta = ({ info }: { info?: { url: URL | null } }) => {
       const meta = info?.url?.searchParams.get('meta');
       if (meta === 'headers') {
@@ -742,6 +773,25 @@ describe(
       await both(pair, { path: `/trpc/huge?meta=headers` });
       await both(pair, { path: '/trpc/ticks' });
       await both(pair, { method: 'HEAD', path: '/trpc/echo' });
+    });
+
+    it("aborts a procedure's signal when the client leaves, and only then", async () => {
+      for (const side of pair) {
+        // Two requests in turn on one kept-alive connection: neither sees an aborted signal.
+        const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+        for (let i = 0; i < 2; i++) {
+          const answer = await fetchOn(agent, `${side.url}/trpc/signalled`);
+          expect(answer, side.adapter).toBe('{"result":{"data":{"$":false}}}');
+        }
+        agent.destroy();
+        // A client that hangs up mid-call: the procedure's signal aborts.
+        const request = http.get(`${side.url}/trpc/waits`);
+        request.on('error', () => undefined);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        request.destroy();
+        await vi.waitFor(() => expect(left).toHaveLength(pair.indexOf(side) + 1), { timeout: 5000 });
+      }
+      expect(left).toEqual(['aborted', 'aborted']);
     });
   },
 );

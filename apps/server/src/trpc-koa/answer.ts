@@ -1,9 +1,9 @@
 // Writes tRPC's answer to a request whose calls ran, through Koa. The error shape (`getTRPCErrorShape`), the
-// status (`getHTTPStatusCode` over the shapes, then `responseMeta`) and the serialisation
-// (`transformTRPCResponse`) are tRPC's own exports; this file puts them in the order tRPC's `resolveResponse`
-// does for a JSON (non-streaming) request.
+// status (`getHTTPStatusCode` over the shapes, then `responseMeta`) and the serialisation (the router's
+// transformer) are tRPC's own; this file puts them in the order tRPC's `resolveResponse` does for a JSON
+// (non-streaming) request.
 import { TRPCError, getTRPCErrorFromUnknown, getTRPCErrorShape, transformTRPCResponse } from '@trpc/server';
-import type { AnyTRPCRouter } from '@trpc/server';
+import type { AnyTRPCRootTypes, AnyTRPCRouter, TRPCRootConfig } from '@trpc/server';
 import { getHTTPStatusCode } from '@trpc/server/http';
 import type { ResponseMeta } from '@trpc/server/http';
 import type { TRPCErrorShape, TRPCResponse } from '@trpc/server/rpc';
@@ -62,6 +62,16 @@ function mergeMetaHeaders(headers: Headers, meta: NonNullable<ResponseMeta['head
   }
 }
 
+/** One answer through the transformer, as tRPC's `transformTRPCResponse` maps each item. */
+function serialised(
+  output: TRPCRootConfig<AnyTRPCRootTypes>['transformer']['output'],
+  response: TRPCResponse,
+): TRPCResponse {
+  return 'error' in response
+    ? { error: output.serialize(response.error) as TRPCErrorShape }
+    : { result: { data: output.serialize(response.result.data) as unknown } };
+}
+
 /** A request served natively: its calls' answers, one JSON document, a status tRPC's rules give. */
 class Answer<TRouter extends AnyTRPCRouter> {
   /** Only once `responseMeta` returns headers; until then Vary and Content-Type are set directly. */
@@ -89,6 +99,19 @@ class Answer<TRouter extends AnyTRPCRouter> {
     return { error: shape };
   }
 
+  /**
+   * The answer through the router's transformer, as `transformTRPCResponse` gives it (that export copies each
+   * item with a generic spread helper that costs more than the rest of this file's work together).
+   */
+  private serialise(untransformed: TRPCResponse | TRPCResponse[]): string {
+    const { output } = this.config.transformer;
+    return JSON.stringify(
+      Array.isArray(untransformed)
+        ? untransformed.map((response) => serialised(output, response))
+        : serialised(output, untransformed),
+    );
+  }
+
   /** The status from the untransformed answer, then `responseMeta`, then the body; written once all are known. */
   write(untransformed: TRPCResponse | TRPCResponse[], errors: TRPCError[]): void {
     const { ctx, responseMeta } = this.opts;
@@ -107,15 +130,15 @@ class Answer<TRouter extends AnyTRPCRouter> {
     // tRPC keeps one set of headers per request: meta headers from an attempt that failed stay in it.
     if (meta.headers) mergeMetaHeaders((this.headers ??= baseHeaders()), meta.headers);
     if (meta.status) status = meta.status;
-    const body = JSON.stringify(transformTRPCResponse(this.config, untransformed));
+    const body = this.serialise(untransformed);
 
     if (this.headers) {
       for (const [key, value] of this.headers) if (key !== 'set-cookie') ctx.res.setHeader(key, value);
       const cookies = this.headers.getSetCookie();
       if (cookies.length > 0) ctx.res.setHeader('set-cookie', cookies);
     } else {
-      ctx.set('Vary', VARY);
-      ctx.set('Content-Type', JSON_TYPE); // before the body, or Koa picks a type for a string
+      ctx.res.setHeader('Vary', VARY);
+      ctx.res.setHeader('Content-Type', JSON_TYPE); // before the body, or Koa picks a type for a string
     }
     // A status something set on `res` itself (anything but 200) wins, as in tRPC's handler.
     ctx.status = ctx.res.statusCode === 200 ? status : ctx.res.statusCode;

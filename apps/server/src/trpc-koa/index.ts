@@ -15,7 +15,8 @@ export { handleWithNodeHTTP };
 export async function handleKoaTRPCRequest<TRouter extends AnyTRPCRouter>(
   opts: KoaTRPCOptions<TRouter>,
 ): Promise<void> {
-  const request = await readRequest(opts);
+  const read = readRequest(opts);
+  const request = read instanceof Promise ? await read : read; // a GET needs no wait
   if (request.kind === 'hand-off') return handleWithNodeHTTP(opts, request.body);
   if (request.kind === 'closed') {
     opts.ctx.status = 499; // tRPC's CLIENT_CLOSED_REQUEST: nobody is left to answer

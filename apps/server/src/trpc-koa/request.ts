@@ -104,9 +104,9 @@ function inputRecord(
  * connection params, unknown or lazily loaded procedures, mixed types, a method the procedure does not take,
  * malformed URLs and malformed input.
  */
-export async function readRequest<TRouter extends AnyTRPCRouter>(
+export function readRequest<TRouter extends AnyTRPCRouter>(
   opts: KoaTRPCOptions<TRouter>,
-): Promise<ReadRequest> {
+): ReadRequest | Promise<ReadRequest> {
   const { req } = opts.ctx;
   const { method, headers } = req;
   if (method !== 'GET' && method !== 'POST') return HAND_OFF;
@@ -153,7 +153,17 @@ export async function readRequest<TRouter extends AnyTRPCRouter>(
     return { kind: 'native', type, isBatchCall, calls, inputs: { record } };
   }
 
-  const body = await readBody(req, opts.maxBodySize);
+  return readInputs(opts, type, isBatchCall, calls);
+}
+
+/** A POST's inputs, from its body (read whole, up to the limit, before any call runs). */
+async function readInputs<TRouter extends AnyTRPCRouter>(
+  opts: KoaTRPCOptions<TRouter>,
+  type: 'query' | 'mutation',
+  isBatchCall: boolean,
+  calls: Call[],
+): Promise<ReadRequest> {
+  const body = await readBody(opts.ctx.req, opts.maxBodySize);
   if (body.kind === 'closed') return body;
   if (body.kind === 'too-large') {
     // tRPC's handler fails the body stream with this very error.
