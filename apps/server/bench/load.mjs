@@ -2,8 +2,8 @@
 // load generator never competes with the server for the same event loop.
 import autocannon from 'autocannon';
 
-const { url, headers, connections, duration } = JSON.parse(process.argv[2]);
-const result = await autocannon({ url, headers, connections, duration });
+const { url, method, headers, body, connections, duration } = JSON.parse(process.argv[2]);
+const result = await autocannon({ url, method, headers, body, connections, duration });
 process.stdout.write(
   JSON.stringify({
     requests: result.requests.average,

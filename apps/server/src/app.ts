@@ -22,6 +22,7 @@ import { logRequests } from './request-log';
 import { serveSpa } from './static';
 import { guardStore } from './store-guard';
 import { trpcMount } from './trpc';
+import type { TRPCAdapter } from './trpc';
 
 export type { ServerConfig } from './env';
 export { ConfigError, loadEnv } from './env';
@@ -38,6 +39,11 @@ export interface AppOverrides {
   bodyLimit?: number;
   /** Milliseconds since the epoch, for cookie ages (default Date.now). */
   now?: () => number;
+  /**
+   * What serves /trpc: the Koa-native adapter (default), or tRPC's own node-http handler, which the conformance
+   * suite and the benchmark compare it with.
+   */
+  trpcAdapter?: TRPCAdapter;
 }
 
 export interface Listening {
@@ -111,7 +117,7 @@ export function createApp(config: ServerConfig, overrides: AppOverrides = {}): L
   app.use(serveMetrics(metrics));
   // /trpc: CSRF guard and body cap, then tRPC itself.
   app.use(apiGuards({ prefix: '/trpc', bodyLimit }));
-  app.use(trpcMount({ deps, production, maxBodySize: bodyLimit }));
+  app.use(trpcMount({ deps, production, maxBodySize: bodyLimit, adapter: overrides.trpcAdapter }));
   // The SPA, when built (checked per request, so a build made after start is served too).
   app.use(serveSpa(config.webDist));
 

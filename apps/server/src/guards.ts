@@ -45,19 +45,24 @@ export function apiGuards(options: { prefix: string; bodyLimit: number }): Middl
   };
 }
 
+const SECURITY_HEADERS: [string, string][] = [
+  ['X-Content-Type-Options', 'nosniff'],
+  ['X-Frame-Options', 'DENY'],
+  ['Referrer-Policy', 'no-referrer'],
+  ['Cross-Origin-Opener-Policy', 'same-origin'],
+  ['Cross-Origin-Resource-Policy', 'same-origin'],
+  [
+    'Content-Security-Policy',
+    "default-src 'self'; base-uri 'self'; object-src 'none'; frame-ancestors 'none'; form-action 'self'; " +
+      "img-src 'self' data:; style-src 'self' 'unsafe-inline'",
+  ],
+];
+
 export function securityHeaders(options: { production: boolean }): Middleware {
   return async (ctx, next) => {
-    ctx.set({
-      'X-Content-Type-Options': 'nosniff',
-      'X-Frame-Options': 'DENY',
-      'Referrer-Policy': 'no-referrer',
-      'Cross-Origin-Opener-Policy': 'same-origin',
-      'Cross-Origin-Resource-Policy': 'same-origin',
-      'Content-Security-Policy':
-        "default-src 'self'; base-uri 'self'; object-src 'none'; frame-ancestors 'none'; form-action 'self'; " +
-        "img-src 'self' data:; style-src 'self' 'unsafe-inline'",
-    });
-    if (options.production && ctx.secure) ctx.set('Strict-Transport-Security', 'max-age=31536000');
+    // Straight onto the response: on every request, Koa's ctx.set(object) walk costs more than the headers.
+    for (const [name, value] of SECURITY_HEADERS) ctx.res.setHeader(name, value);
+    if (options.production && ctx.secure) ctx.res.setHeader('Strict-Transport-Security', 'max-age=31536000');
     await next();
   };
 }
