@@ -23,7 +23,7 @@ export function wrap(text: string, width: number, maxLines: number): string[] {
   if (line !== '') lines.push(line);
   if (lines.length <= maxLines) return lines;
   const kept = lines.slice(0, maxLines);
-  kept[maxLines - 1] = `${kept[maxLines - 1]!.replace(/\s*\S*$/, '')}…`;
+  kept[maxLines - 1] = `${kept[maxLines - 1]!}…`;
   return kept;
 }
 

@@ -9,7 +9,7 @@ import { sameSecret, type ArchiveState, type Loan, type WaitlistEntry } from '..
 // https://archive.org/services/openlibrary.php until 2016 (core/waitinglist.py IA_API_URL), so it lives there.
 const requestSchema = z.object({
   method: z.string().max(64),
-  token: shortString,
+  token: shortString.optional(),
   developer: shortString.optional(),
   userid: shortString.optional(),
   identifier: shortString.optional(),
@@ -78,7 +78,7 @@ export function lendingApi(ctx: Context, state: ArchiveState): void {
   const body = bodyObject(ctx);
   const input = requestSchema.safeParse(body ?? {});
   if (!body || !input.success) return error(ctx, 400, 'method, token, userid, identifier: strings');
-  if (!sameSecret(input.data.token, state.loanApiToken)) return error(ctx, 403, 'unauthorized');
+  if (!sameSecret(input.data.token ?? '', state.loanApiToken)) return error(ctx, 403, 'unauthorized');
 
   const { method, userid, identifier } = input.data;
   if (method !== 'loan.query' && method !== 'waitinglist.query') {
@@ -93,7 +93,9 @@ export function lendingApi(ctx: Context, state: ArchiveState): void {
 
   const result =
     method === 'loan.query'
-      ? state.findLoans(filter).map((loan) => loanRecord(loan, itemnameOf(loan.email), ctx.origin))
+      ? state
+          .findLoans(filter)
+          .map((loan) => loanRecord(loan, itemnameOf(loan.email), `${ctx.protocol}://${ctx.host}`))
       : state
           .findWaiting(filter)
           .map((w) => waitingRecord(state, w.identifier, w.entry, w.position, itemnameOf(w.entry.email)));
