@@ -22,13 +22,7 @@ export {
   demoPatrons,
   legacyAccountSeeds,
 } from './fixture';
-export type {
-  ArchiveFixture,
-  ArchiveFixtureInput,
-  Catalogue,
-  DemoPatron,
-  LegacyAccountSeedData,
-} from './fixture';
+export type { ArchiveFixture, Catalogue, DemoPatron, LegacyAccountSeedData } from './fixture';
 export { makeIaToken } from './ia-token';
 export { OTP_ISSUE_LIMITS, OTP_MAX_TRIES, OTP_TTL_MS } from './otp';
 export type { OutboxMessage } from './outbox';

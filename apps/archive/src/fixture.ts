@@ -48,7 +48,6 @@ export const archiveFixtureSchema = z.object({
 });
 
 export type ArchiveFixture = z.infer<typeof archiveFixtureSchema>;
-export type ArchiveFixtureInput = z.input<typeof archiveFixtureSchema>;
 export type FixturePatron = ArchiveFixture['patrons'][number];
 export type FixtureBook = ArchiveFixture['books'][number];
 
