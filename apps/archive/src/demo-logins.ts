@@ -9,4 +9,5 @@ export const DEMO_PASSWORDS: Readonly<Record<string, string>> = {
   'legacy-xauthn@example.org': 'legacy-xauthn-demo-2026',
   'legacy-reader@example.org': 'legacy-reader-demo-2026',
   'old-timer@example.org': 'old-timer-demo-2026',
+  'print-disabled@example.org': 'print-disabled-demo-2026',
 };

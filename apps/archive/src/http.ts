@@ -6,6 +6,11 @@ export function reply(ctx: Context, status: number, body: Record<string, unknown
   ctx.body = body;
 }
 
+/** xauthn's answer to a request it cannot read. */
+export function xauthnBadRequest(ctx: Context, detail: string): void {
+  reply(ctx, 400, { success: false, error: 'bad_request', values: { reason: 'bad_request', detail } });
+}
+
 /** The parsed request body as an object ({} when there is none), or null when it is not an object. */
 export function bodyObject(ctx: Context): Record<string, unknown> | null {
   const body = ctx.request.body;

@@ -4,7 +4,18 @@ import { readEnv } from './env';
 let archive: RunningArchive;
 try {
   const env = readEnv();
-  archive = await startArchive({ port: env.ARCHIVE_PORT, host: env.ARCHIVE_HOST });
+  archive = await startArchive({
+    port: env.ARCHIVE_PORT,
+    host: env.ARCHIVE_HOST,
+    catalogue: env.ARCHIVE_CATALOGUE,
+    strictProtocol: env.ARCHIVE_STRICT,
+    production: env.NODE_ENV === 'production',
+    latencyMs: env.ARCHIVE_LATENCY_MS,
+    loanApiToken: env.ARCHIVE_LOAN_API_TOKEN,
+    accessSecret: env.ARCHIVE_ACCESS_SECRET,
+    // The demo's "mailbox": one-time codes are printed here (never in production).
+    log: (line) => console.log(line),
+  });
 } catch (error) {
   // A bad variable or a port in use: say so in one line and stop.
   console.error(`archive.org stand-in could not start: ${(error as Error).message}`);

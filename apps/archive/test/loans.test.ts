@@ -5,6 +5,7 @@ import { loan, raw, useArchive } from './support';
 const archive = useArchive();
 const [demo, reader, scholar] = demoPatrons();
 const keysOf = (p = demo!) => ({ access: p.access, secret: p.secret });
+// `user_loans` below is the invented action still served outside strictProtocol (see strict.test.ts).
 const books = defaultFixture().books;
 const singleCopy = books.find((b) => b.copies === 1)!.identifier;
 const threeCopies = books.find((b) => b.copies === 3)!.identifier;
@@ -93,7 +94,10 @@ describe('loans API: borrowing', () => {
     const mine = await loan(archive.current.url, 'user_loans', null, keysOf());
     expect(mine.body).toEqual({ loans: [] });
     expect((await loan(archive.current.url, 'borrow_book', singleCopy, keysOf(reader))).status).toBe(200);
-    const history = await loan(archive.current.url, 'user_borrow_history', null, keysOf());
+    const history = await loan(archive.current.url, 'user_borrow_history', null, {
+      ...keysOf(),
+      newest: 'True',
+    });
     const actions = (history.body.history as { items: { action: string }[] }).items.map((i) => i.action);
     expect(actions).toEqual(['expire', 'browse']);
   });
@@ -150,6 +154,7 @@ describe('loans API: availability and history', () => {
     expect(anonymous.body).toEqual({
       lending_status: {
         is_lendable: true,
+        is_printdisabled: true,
         available_to_borrow: true,
         available_to_browse: true,
         available_to_waitlist: false,
@@ -170,11 +175,15 @@ describe('loans API: availability and history', () => {
     expect(wrong.status).toBe(403);
   });
 
-  it('history is newest first with limit and offset', async () => {
+  it('history is newest first with newest=True (as OL asks), with limit and offset', async () => {
     await loan(archive.current.url, 'borrow_book', threeCopies, keysOf());
     await loan(archive.current.url, 'return_loan', threeCopies, keysOf());
     await loan(archive.current.url, 'browse_book', singleCopy, keysOf());
-    const all = await loan(archive.current.url, 'user_borrow_history', null, { ...keysOf(), limit: '10' });
+    const all = await loan(archive.current.url, 'user_borrow_history', null, {
+      ...keysOf(),
+      limit: '10',
+      newest: 'True',
+    });
     const items = (all.body.history as { items: { identifier: string; action: string; title: string }[] })
       .items;
     expect(items.map((i) => [i.identifier, i.action])).toEqual([
@@ -190,10 +199,19 @@ describe('loans API: availability and history', () => {
       ...keysOf(),
       limit: '1',
       offset: '1',
+      newest: 'True',
     });
     expect((page.body.history as { items: { action: string }[] }).items.map((i) => i.action)).toEqual([
       'return',
     ]);
+    // Without newest (or with newest=False) the oldest come first.
+    for (const form of [keysOf(), { ...keysOf(), newest: 'False' }]) {
+      const oldest = await loan(archive.current.url, 'user_borrow_history', null, form);
+      const actions = (oldest.body.history as { items: { action: string }[] }).items.map((i) => i.action);
+      expect(actions).toEqual(['borrow', 'return', 'browse']);
+    }
+    const bad = await loan(archive.current.url, 'user_borrow_history', null, { ...keysOf(), newest: 'yes' });
+    expect(bad.status).toBe(400);
   });
 
   it('state is per app instance and reset clears it', async () => {

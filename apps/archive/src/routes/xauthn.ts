@@ -1,10 +1,15 @@
 import type { Context } from 'koa';
 import { z } from 'zod';
-import { bodyObject, reply, shortString } from '../http';
+import { bodyObject, reply, shortString, xauthnBadRequest as badRequest } from '../http';
 import { verifyPassword } from '../passwords';
-import { sameSecret, type ArchiveState } from '../state';
+import type { ArchiveState } from '../state';
+import { issueOtp, redeemOtp } from './otp';
 
-const querySchema = z.object({ op: z.enum(['authenticate', 'info', 'issue_key']) });
+// OL's InternetArchiveAccount.xauth (openlibrary/accounts/model.py): POST ?op=<op>, a JSON body with the
+// caller's service keys `access`/`secret`; answers are JSON with `success`, whatever the status.
+const querySchema = z.object({
+  op: z.enum(['authenticate', 'info', 'issue_key', 'issue_otp', 'redeem_otp']),
+});
 const serviceKeysSchema = z.object({ access: shortString, secret: shortString });
 const authenticateSchema = z.object({ email: shortString, password: shortString });
 const infoSchema = z.union([
@@ -13,15 +18,14 @@ const infoSchema = z.union([
 ]);
 const issueKeySchema = z.object({
   key_type: z.literal('s3').optional(),
+  /** Since OL #13086 (July 2026) the field is `issuer_token`; before that it was `token`. */
+  issuer_token: shortString.optional(),
   token: shortString.optional(),
   email: shortString.optional(),
   itemname: shortString.optional(),
 });
 
-const badRequest = (ctx: Context, detail: string) =>
-  reply(ctx, 400, { success: false, error: 'bad_request', values: { reason: 'bad_request', detail } });
-
-/** POST /services/xauthn/?op=authenticate|info|issue_key, JSON body with our service keys `access`/`secret`. */
+/** POST /services/xauthn/?op=authenticate|info|issue_key|issue_otp|redeem_otp */
 export async function xauthn(ctx: Context, state: ArchiveState): Promise<void> {
   if (ctx.method !== 'POST') return reply(ctx, 405, { success: false, error: 'method_not_allowed' });
   const query = querySchema.safeParse(ctx.query);
@@ -30,11 +34,9 @@ export async function xauthn(ctx: Context, state: ArchiveState): Promise<void> {
   if (!body) return badRequest(ctx, 'body must be a JSON object');
 
   const service = serviceKeysSchema.safeParse(body);
-  const serviceOk =
-    service.success &&
-    sameSecret(service.data.access, state.serviceKeys.access) &&
-    sameSecret(service.data.secret, state.serviceKeys.secret);
-  if (!serviceOk) return reply(ctx, 403, { success: false, error: 'security_error' });
+  if (!service.success || !state.isServiceKeys(service.data.access, service.data.secret)) {
+    return reply(ctx, 403, { success: false, error: 'security_error' });
+  }
 
   switch (query.data.op) {
     case 'authenticate':
@@ -43,6 +45,10 @@ export async function xauthn(ctx: Context, state: ArchiveState): Promise<void> {
       return info(ctx, state, body);
     case 'issue_key':
       return issueKey(ctx, state, body);
+    case 'issue_otp':
+      return issueOtp(ctx, state, body);
+    case 'redeem_otp':
+      return redeemOtp(ctx, state, body);
   }
 }
 
@@ -95,15 +101,19 @@ function info(ctx: Context, state: ArchiveState, body: Record<string, unknown>):
       screenname: patron.screenname,
       verified: patron.verified,
       locked: patron.locked,
-      has_disability_access: false,
+      has_disability_access: patron.hasDisabilityAccess,
     },
   });
 }
 
 function issueKey(ctx: Context, state: ArchiveState, body: Record<string, unknown>): void {
   const input = issueKeySchema.safeParse(body);
-  if (!input.success) return badRequest(ctx, 'key_type must be "s3"; token, email, itemname strings');
-  const patron = input.data.token ? state.patronByToken(input.data.token) : null;
+  if (!input.success) return badRequest(ctx, 'key_type must be "s3"; issuer_token, email, itemname strings');
+  if (state.strictProtocol && input.data.token !== undefined) {
+    return badRequest(ctx, 'issue_key takes the token as issuer_token (token is its name before OL #13086)');
+  }
+  const token = input.data.issuer_token ?? input.data.token;
+  const patron = token ? state.patronByToken(token) : null;
   const matches =
     patron !== null &&
     (input.data.email === undefined || input.data.email.trim().toLowerCase() === patron.email) &&

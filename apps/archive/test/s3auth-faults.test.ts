@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultFixture, demoPatrons } from '../src/app';
+import { demoPatrons } from '../src/app';
 import { raw, useArchive } from './support';
 
 const archive = useArchive();
@@ -40,52 +40,6 @@ describe('s3auth', () => {
     ]) {
       expect(await s3auth(header)).toMatchObject({ status: 400, body: { authorized: false } });
     }
-  });
-});
-
-describe('advancedsearch', () => {
-  const search = (query: string) => raw(`${archive.current.url}/advancedsearch.php?${query}`);
-  const full = 'q=collection:inlibrary&fl[]=identifier&fl[]=title&fl[]=creator&fl[]=year&output=json';
-
-  it('lists the catalogue with the requested fields', async () => {
-    const res = await search(`${full}&rows=100`);
-    const response = res.body.response as { numFound: number; docs: Record<string, unknown>[] };
-    const books = defaultFixture().books;
-    expect(response.numFound).toBe(books.length);
-    expect(response.docs).toHaveLength(books.length);
-    expect(response.docs[0]).toEqual({
-      identifier: books[0]!.identifier,
-      title: books[0]!.title,
-      creator: books[0]!.creator,
-      year: books[0]!.year,
-    });
-  });
-
-  it('pages with rows and page, and selects fields', async () => {
-    const res = await search('q=collection:inlibrary&fl[]=identifier&rows=2&page=2&output=json');
-    const response = res.body.response as { numFound: number; docs: Record<string, unknown>[] };
-    expect(response.docs).toEqual(
-      defaultFixture()
-        .books.slice(2, 4)
-        .map((b) => ({ identifier: b.identifier })),
-    );
-  });
-
-  it('finds nothing in another collection', async () => {
-    const res = await search('q=collection:americana&rows=5&output=json');
-    expect(res.body.response).toMatchObject({ numFound: 0, docs: [] });
-  });
-
-  it.each([
-    ['no output=json', 'q=collection:inlibrary&rows=5'],
-    ['bad rows', 'q=collection:inlibrary&rows=abc&output=json'],
-    ['free text query', 'q=title:(moby dick)&output=json'],
-    ['missing q', 'output=json'],
-    ['repeated q', 'q=a&q=b&output=json'],
-  ])('%s -> 400', async (_name, query) => {
-    const res = await search(query);
-    expect(res.status).toBe(400);
-    expect(res.type).toMatch(/application\/json/);
   });
 });
 
