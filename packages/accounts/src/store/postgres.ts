@@ -438,7 +438,13 @@ export class PostgresAccountStore implements AccountStore {
    */
   async health(timeoutMs: number): Promise<DatabaseHealth> {
     if (this.closed) return 'down';
-    const answered = await settleWithin(this.probe().query('SELECT 1'), timeoutMs);
+    const answered = await settleWithin(
+      this.probe()
+        .query('SELECT 1')
+        .then(() => true),
+      timeoutMs,
+      false,
+    );
     if (!answered) return 'down';
     const { total, idle, waiting } = this.poolStats();
     return total >= this.limits.max && idle === 0 && waiting > 0 ? 'busy' : 'up';
@@ -461,15 +467,18 @@ export class PostgresAccountStore implements AccountStore {
   }
 }
 
-/** True when `promise` settles (either way) within `ms`. */
-async function settleWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+/**
+ * True when `promise` settles within `ms`: with its value when it resolves to a boolean, else true (rejected:
+ * `onReject`, default true).
+ */
+async function settleWithin(promise: Promise<unknown>, ms: number, onReject = true): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<false>((resolve) => {
     timer = setTimeout(() => resolve(false), ms);
   });
   const settled = promise.then(
-    () => true as const,
-    () => true as const,
+    (value) => (typeof value === 'boolean' ? value : true),
+    () => onReject,
   );
   try {
     return await Promise.race([settled, timeout]);
