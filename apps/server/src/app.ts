@@ -134,14 +134,11 @@ export function createApp(config: ServerConfig, overrides: AppOverrides = {}): L
   // In production /metrics stays off the public listener unless a token guards it; with METRICS_PORT it is
   // served on that listener only.
   const metricsToken = config.metrics.token;
-  const publicMetrics =
-    config.metrics.port === undefined && (!production || metricsToken !== undefined);
+  const publicMetrics = config.metrics.port === undefined && (!production || metricsToken !== undefined);
   app.use(serveMetrics(metrics, { serve: publicMetrics, token: metricsToken }));
   // /trpc: CSRF guard and body cap, then tRPC itself.
   app.use(apiGuards({ prefix: '/trpc', bodyLimit }));
-  app.use(
-    trpcMount({ deps, production, maxBodySize: bodyLimit, adapter: overrides.trpcAdapter, metrics }),
-  );
+  app.use(trpcMount({ deps, production, maxBodySize: bodyLimit, adapter: overrides.trpcAdapter, metrics }));
   // The SPA, when built (checked per request, so a build made after start is served too).
   app.use(serveSpa(config.webDist));
 
@@ -162,7 +159,11 @@ export function createApp(config: ServerConfig, overrides: AppOverrides = {}): L
       await opening;
       if (config.metrics.port !== undefined && !metricsListening) {
         const { port: metricsPort, host: metricsHost } = config.metrics;
-        metricsListening = listenMetrics(metrics, { port: metricsPort, host: metricsHost, token: metricsToken });
+        metricsListening = listenMetrics(metrics, {
+          port: metricsPort,
+          host: metricsHost,
+          token: metricsToken,
+        });
         metricsListener = await metricsListening;
       }
       const handle = app.callback();

@@ -77,10 +77,7 @@ export function healthCheck(options: {
       const ready = database !== 'down';
       return answer(ctx, ready ? 200 : 503, ready ? { ready, database } : { ready, reason: 'database_down' });
     }
-    const [database, archiveOrg] = await Promise.all([
-      databaseHealth(opening),
-      probe(() => archive.ping()),
-    ]);
+    const [database, archiveOrg] = await Promise.all([databaseHealth(opening), probe(() => archive.ping())]);
     const ready = database !== 'down' && !readiness.draining;
     const store = await opening.catch(() => null);
     const body: Record<string, unknown> = {

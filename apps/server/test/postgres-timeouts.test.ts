@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { startArchive } from '@lending/archive';
 import type { RunningArchive } from '@lending/archive';
 import pg from 'pg';
@@ -79,7 +80,10 @@ describe.skipIf(!available)('PostgreSQL with timeouts', () => {
     await client.end();
   });
 
-  async function server(url: string, env: Record<string, string> = {}): Promise<{ app: LendingApp; url: string }> {
+  async function server(
+    url: string,
+    env: Record<string, string> = {},
+  ): Promise<{ app: LendingApp; url: string }> {
     const config = await loadEnv({
       NODE_ENV: 'test',
       APP_SECRET: TEST_SECRET,
@@ -182,9 +186,10 @@ describe.skipIf(!available)('PostgreSQL with timeouts', () => {
 
   it('exits within SHUTDOWN_TIMEOUT_MS on SIGTERM while the database hangs; /readyz is 503 at once', async () => {
     const p = await proxy();
-    const child = spawn(path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), [
-      path.join(REPO_ROOT, 'apps', 'server', 'src', 'main.ts'),
-    ], {
+    // node itself with tsx's loader (not the tsx wrapper), so that the signals reach the server's own process.
+    const loader = pathToFileURL(path.join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
+    const main = path.join(REPO_ROOT, 'apps', 'server', 'src', 'main.ts');
+    const child = spawn(process.execPath, ['--import', loader, main], {
       cwd: mkdtempSync(path.join(tmpdir(), 'lending-timeouts-')),
       env: {
         PATH: process.env.PATH ?? '',

@@ -142,7 +142,9 @@ export function describeError(error: unknown): Problem {
 export function shouldRetry(error: unknown): boolean {
   const problem = describeError(error);
   if (problem.network) return isOnline();
-  return problem.appCode === 'archive_unavailable' ||
+  return (
+    problem.appCode === 'archive_unavailable' ||
     problem.appCode === 'database_unavailable' ||
-    problem.appCode === 'database_busy';
+    problem.appCode === 'database_busy'
+  );
 }

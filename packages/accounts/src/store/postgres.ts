@@ -67,7 +67,10 @@ export interface PoolStats {
 export type DatabaseHealth = 'up' | 'busy' | 'down';
 
 /** SQLSTATEs and driver messages that mean "too slow, try again", not "down" or "wrong". */
-const BUSY_CODES = new Set(['57014' /* query_canceled: statement_timeout */, '55P03' /* lock_not_available */]);
+const BUSY_CODES = new Set([
+  '57014' /* query_canceled: statement_timeout */,
+  '55P03' /* lock_not_available */,
+]);
 const QUERY_TIMEOUT = /^Query read timeout$/;
 const POOL_WAIT_TIMEOUT = /^timeout exceeded when trying to connect$/;
 /** How long a query that got no answer waits for the probe that tells busy from down. */
@@ -457,7 +460,9 @@ export class PostgresAccountStore implements AccountStore {
   async close(timeoutMs = 5000): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    const ending = Promise.all([this.pool.end(), this.probePool?.end()].map((p) => p?.catch(() => undefined)));
+    const ending = Promise.all(
+      [this.pool.end(), this.probePool?.end()].map((p) => p?.catch(() => undefined)),
+    );
     if (!(await settleWithin(ending, timeoutMs))) {
       for (const client of this.sockets) {
         (client as unknown as { connection?: { stream?: Socket } }).connection?.stream?.destroy();
