@@ -166,6 +166,11 @@ describe.skipIf(!available)('PostgreSQL with timeouts', () => {
     expect(report).toMatchObject({ ready: true, database: 'busy', pool: { max: 1, total: 1, idle: 0 } });
     expect(report.pool.waiting).toBeGreaterThan(0);
     expect((await fetch(`${url}/readyz`)).status).toBe(200);
+    // The pool's gauges say the same.
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(metrics).toContain('lending_db_pool_connections{state="max"} 1');
+    expect(metrics).toContain('lending_db_pool_connections{state="idle"} 0');
+    expect(metrics).toMatch(/^lending_db_pool_connections\{state="waiting"\} [1-9]/m);
 
     const replies = await Promise.all(calls);
     for (const { value, ms } of replies) {
