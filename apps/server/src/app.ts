@@ -9,13 +9,17 @@ import { cookieKeys } from '@lending/crypto';
 import Koa from 'koa';
 import type { DestinationStream, Logger } from 'pino';
 import { deferredStore } from './deferred-store';
+import { postgresTuning } from './env';
 import type { ServerConfig } from './env';
 import { errorBoundary, logResponseErrors } from './error-boundary';
 import { apiGuards, securityHeaders } from './guards';
-import { healthCheck } from './health';
+import { healthCheck, isProbedStore } from './health';
+import type { Readiness } from './health';
 import { DEFAULT_LOGIN_LIMITS, createLoginLimiter } from './limiter';
 import type { LoginLimits } from './limiter';
 import { createLogger } from './logger';
+import { listenMetrics } from './metrics-listener';
+import type { MetricsListener } from './metrics-listener';
 import { createMetrics, serveMetrics } from './metrics';
 import type { ServerMetrics } from './metrics';
 import { logRequests } from './request-log';
@@ -25,7 +29,7 @@ import { trpcMount } from './trpc';
 import type { TRPCAdapter } from './trpc';
 
 export type { ServerConfig } from './env';
-export { ConfigError, loadEnv } from './env';
+export { ConfigError, loadEnv, postgresTuning } from './env';
 
 export interface AppOverrides {
   /** An open store; the caller keeps ownership. Default: opened from config.databaseUrl and closed by close(). */
@@ -60,6 +64,10 @@ export interface LendingApp {
   /** Resolves to the open store (rejects when it cannot be opened). */
   store(): Promise<AccountStore>;
   listen(port?: number, host?: string): Promise<Listening>;
+  /** The METRICS_PORT listener, once listen() has started it; null without METRICS_PORT. */
+  metricsListener(): MetricsListener | null;
+  /** From now on /readyz answers 503, so that balancers stop sending; requests are still served. */
+  beginShutdown(): void;
   /** Stops every listener (draining in-flight requests), then closes the store if this app opened it. */
   close(): Promise<void>;
 }
@@ -81,8 +89,15 @@ export function createApp(config: ServerConfig, overrides: AppOverrides = {}): L
   const logger = overrides.logger ?? createLogger(config, overrides.logStream);
   const metrics = createMetrics();
   const ownsStore = overrides.store === undefined;
-  const opening = overrides.store ? Promise.resolve(overrides.store) : openAccountStore(config.databaseUrl);
-  opening.catch(() => undefined); // surfaced by listen() and store(); never an unhandled rejection
+  const opening = overrides.store
+    ? Promise.resolve(overrides.store)
+    : openAccountStore(config.databaseUrl, postgresTuning(config));
+  opening.then(
+    (opened) => {
+      if (isProbedStore(opened)) metrics.watchPool(() => opened.poolStats());
+    },
+    () => undefined, // surfaced by listen() and store(); never an unhandled rejection
+  );
   const kind = parseDatabaseUrl(config.databaseUrl).kind;
   const store = guardStore(overrides.store ?? deferredStore(kind, opening));
   const archive =
@@ -92,6 +107,7 @@ export function createApp(config: ServerConfig, overrides: AppOverrides = {}): L
       serviceAccess: config.archive.serviceAccess,
       serviceSecret: config.archive.serviceSecret,
       timeoutMs: config.archive.timeoutMs,
+      observer: metrics.archiveCall,
     });
   const deps: ApiDeps = {
     store,
@@ -113,23 +129,43 @@ export function createApp(config: ServerConfig, overrides: AppOverrides = {}): L
   app.use(logRequests({ logger, metrics }));
   app.use(errorBoundary());
   app.use(securityHeaders({ production }));
-  app.use(healthCheck({ store, archive }));
-  app.use(serveMetrics(metrics));
+  const readiness: Readiness = { draining: false };
+  app.use(healthCheck({ opening, archive, readiness }));
+  // In production /metrics stays off the public listener unless a token guards it; with METRICS_PORT it is
+  // served on that listener only.
+  const metricsToken = config.metrics.token;
+  const publicMetrics = config.metrics.port === undefined && (!production || metricsToken !== undefined);
+  app.use(serveMetrics(metrics, { serve: publicMetrics, token: metricsToken }));
   // /trpc: CSRF guard and body cap, then tRPC itself.
   app.use(apiGuards({ prefix: '/trpc', bodyLimit }));
-  app.use(trpcMount({ deps, production, maxBodySize: bodyLimit, adapter: overrides.trpcAdapter }));
+  app.use(trpcMount({ deps, production, maxBodySize: bodyLimit, adapter: overrides.trpcAdapter, metrics }));
   // The SPA, when built (checked per request, so a build made after start is served too).
   app.use(serveSpa(config.webDist));
 
   const listeners = new Set<Listening>();
+  let metricsListening: Promise<MetricsListener> | null = null;
+  let metricsListener: MetricsListener | null = null;
 
   return {
     app,
     logger,
     metrics,
     store: () => opening,
+    metricsListener: () => metricsListener,
+    beginShutdown() {
+      readiness.draining = true;
+    },
     async listen(port = config.port, host = config.host) {
       await opening;
+      if (config.metrics.port !== undefined && !metricsListening) {
+        const { port: metricsPort, host: metricsHost } = config.metrics;
+        metricsListening = listenMetrics(metrics, {
+          port: metricsPort,
+          host: metricsHost,
+          token: metricsToken,
+        });
+        metricsListener = await metricsListening;
+      }
       const handle = app.callback();
       const server = http.createServer((req, res) => void handle(req, res));
       await new Promise<void>((resolve, reject) => {
@@ -153,7 +189,10 @@ export function createApp(config: ServerConfig, overrides: AppOverrides = {}): L
       return listening;
     },
     async close() {
+      readiness.draining = true;
       await Promise.all([...listeners].map((l) => l.close()));
+      const metricsServer = await metricsListening?.catch(() => null);
+      await metricsServer?.close();
       if (ownsStore) {
         const opened = await opening.catch(() => null);
         await opened?.close();

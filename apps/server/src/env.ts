@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_DATABASE_URL, parseDatabaseUrl } from '@lending/accounts';
+import type { PostgresTuning } from '@lending/accounts';
 import { z } from 'zod';
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, '../../..');
@@ -22,6 +23,21 @@ export interface ServerConfig {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Absolute path of the built SPA; served only when it exists. */
   webDist: string;
+  /** PostgreSQL's pool and timeouts, in ms (not used with SQLite). */
+  database: {
+    poolMax: number;
+    statementTimeoutMs: number;
+    lockTimeoutMs: number;
+    queryTimeoutMs: number;
+    connectTimeoutMs: number;
+  };
+  /**
+   * Where /metrics is served: with `port`, only on a listener of its own at host:port; without, on the public
+   * listener outside production only. With `token`, only to `Authorization: Bearer <token>`.
+   */
+  metrics: { port: number | undefined; host: string; token: string | undefined };
+  /** SIGTERM: how long /readyz says 503 before the listener closes, and the bound on the whole shutdown. */
+  shutdown: { delayMs: number; timeoutMs: number };
 }
 
 /** A configuration the server cannot start with; the message names the variables, never a secret's value. */
@@ -103,10 +119,26 @@ const schema = z.object({
   TRUST_PROXY: bool.default(false),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   WEB_DIST: z.string().trim().min(1).optional(),
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(1000).default(10),
+  DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(1).max(3_600_000).default(5000),
+  DATABASE_LOCK_TIMEOUT_MS: z.coerce.number().int().min(1).max(3_600_000).default(2000),
+  DATABASE_QUERY_TIMEOUT_MS: z.coerce.number().int().min(1).max(3_600_000).default(6000),
+  DATABASE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(1).max(120_000).default(2000),
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  METRICS_HOST: z.string().trim().min(1).default('127.0.0.1'),
+  METRICS_TOKEN: z.string().trim().min(16, 'must be at least 16 characters').optional(),
+  SHUTDOWN_DELAY_MS: z.coerce.number().int().min(0).max(120_000).default(0),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(15_000),
 });
 
 // Variables whose values must never be echoed back in an error.
-const SECRET_VARS = new Set(['APP_SECRET', 'APP_SECRET_PREVIOUS', 'ARCHIVE_SERVICE_SECRET', 'DATABASE_URL']);
+const SECRET_VARS = new Set([
+  'APP_SECRET',
+  'APP_SECRET_PREVIOUS',
+  'ARCHIVE_SERVICE_SECRET',
+  'DATABASE_URL',
+  'METRICS_TOKEN',
+]);
 
 export interface LoadEnvOptions {
   /** Where a development secret is generated once and kept (default ./data/app-secret, relative to cwd). */
@@ -132,6 +164,18 @@ export function developmentSecret(file: string): string {
   writeFileSync(file, `${secret}\n`, { mode: 0o600 });
   chmodSync(file, 0o600);
   return secret;
+}
+
+/** The store's PostgreSQL tuning from the configuration. */
+export function postgresTuning(config: Pick<ServerConfig, 'database'>): PostgresTuning {
+  const d = config.database;
+  return {
+    max: d.poolMax,
+    statementTimeoutMs: d.statementTimeoutMs,
+    lockTimeoutMs: d.lockTimeoutMs,
+    queryTimeoutMs: d.queryTimeoutMs,
+    connectTimeoutMs: d.connectTimeoutMs,
+  };
 }
 
 /** Parses `env` (default: process.env). Throws ConfigError naming every bad variable. */
@@ -187,5 +231,14 @@ export async function loadEnv(
     trustProxy: e.TRUST_PROXY,
     logLevel: e.LOG_LEVEL,
     webDist: e.WEB_DIST ? path.resolve(e.WEB_DIST) : path.join(REPO_ROOT, 'apps/web/dist'),
+    database: {
+      poolMax: e.DATABASE_POOL_MAX,
+      statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
+      lockTimeoutMs: e.DATABASE_LOCK_TIMEOUT_MS,
+      queryTimeoutMs: e.DATABASE_QUERY_TIMEOUT_MS,
+      connectTimeoutMs: e.DATABASE_CONNECT_TIMEOUT_MS,
+    },
+    metrics: { port: e.METRICS_PORT, host: e.METRICS_HOST, token: e.METRICS_TOKEN },
+    shutdown: { delayMs: e.SHUTDOWN_DELAY_MS, timeoutMs: e.SHUTDOWN_TIMEOUT_MS },
   };
 }

@@ -1,6 +1,7 @@
 // Request guards in front of the tRPC mount: CSRF (content type and Origin) and the body size cap.
 import type { Middleware } from 'koa';
 import { sendError } from './http-error';
+import { requestLog } from './request-log';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -25,11 +26,21 @@ export function apiGuards(options: { prefix: string; bodyLimit: number }): Middl
       return;
     }
     const origin = ctx.get('Origin');
-    // Not ctx.origin: in Koa 3 that is the Origin header itself.
+    // Not ctx.origin: in Koa 3 that is the Origin header itself. Exact equality: a prefix or suffix test would let
+    // look-alikes through (`http://host:3000.evil.example`).
     if (origin && origin !== `${ctx.protocol}://${ctx.host}`) {
+      requestLog(ctx).warn(
+        { guard: 'origin', origin: origin.slice(0, 200), method: ctx.method },
+        'refused by the CSRF guard: foreign Origin',
+      );
       return sendError(ctx, 403, 'FORBIDDEN', 'Cross-origin requests are not allowed');
     }
-    if (!SAFE_METHODS.has(ctx.method) && mediaType(ctx.get('Content-Type')) !== 'application/json') {
+    const type = mediaType(ctx.get('Content-Type'));
+    if (!SAFE_METHODS.has(ctx.method) && type !== 'application/json') {
+      requestLog(ctx).warn(
+        { guard: 'content_type', contentType: type.slice(0, 100), method: ctx.method },
+        'refused by the CSRF guard: not a JSON body',
+      );
       return sendError(
         ctx,
         415,

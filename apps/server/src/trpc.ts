@@ -8,12 +8,22 @@ import type { Logger } from 'pino';
 import { canSetSecureCookies, cookieJar } from './cookies';
 import { sendError } from './http-error';
 import { apiLogger } from './logger';
+import type { ServerMetrics } from './metrics';
 import { requestLog } from './request-log';
 import { handleKoaTRPCRequest, handleWithNodeHTTP } from './trpc-koa';
 
 export const TRPC_PREFIX = '/trpc/';
 
 const LOGIN_PROCEDURES = new Set(['auth.login', 'auth.loginWithKeys']);
+
+/** The router's procedure names: the only values the procedure label takes, besides "unknown". */
+export const PROCEDURE_NAMES: ReadonlySet<string> = new Set(
+  Object.keys((appRouter as unknown as { _def: { procedures: Record<string, unknown> } })._def.procedures),
+);
+
+export function procedureLabel(name: string): string {
+  return PROCEDURE_NAMES.has(name) ? name : 'unknown';
+}
 
 /**
  * The one log line of a failed call (tRPC's onError runs once per failed call): the level, codes, detail and
@@ -35,8 +45,10 @@ export function trpcMount(options: {
   production: boolean;
   maxBodySize: number;
   adapter?: TRPCAdapter;
+  /** Where each call's duration goes (per procedure); absent: not measured. */
+  metrics?: ServerMetrics;
 }): Middleware {
-  const { deps, production, maxBodySize } = options;
+  const { deps, production, maxBodySize, metrics } = options;
   const handle = options.adapter === 'node-http' ? handleWithNodeHTTP : handleKoaTRPCRequest;
   return async (ctx, next) => {
     if (!ctx.path.startsWith(TRPC_PREFIX)) {
@@ -64,14 +76,30 @@ export function trpcMount(options: {
     };
     ctx.set('Cache-Control', 'no-store');
 
-    await handle({
-      ctx,
-      router: appRouter,
-      path,
-      maxBodySize,
-      createContext: () => createContext(deps, info),
-      // The response status is tRPC's: each error's `data.httpStatus` (207 for a batch whose calls differ).
-      onError: (failure) => logProcedureError(log, failure),
-    });
+    const started = process.hrtime.bigint();
+    const failed = new Set<string>();
+    try {
+      await handle({
+        ctx,
+        router: appRouter,
+        path,
+        maxBodySize,
+        createContext: () => createContext(deps, info),
+        // The response status is tRPC's: each error's `data.httpStatus` (207 for a batch whose calls differ).
+        onError: (failure) => {
+          failed.add(procedureLabel(failure.path ?? ''));
+          logProcedureError(log, failure);
+        },
+      });
+    } finally {
+      if (metrics) {
+        // A batch's calls run together: each procedure in it is observed once, with the batch's duration.
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        const failedAll = ctx.status >= 400 && ctx.status !== 207;
+        for (const name of new Set(path.split(',').map(procedureLabel))) {
+          metrics.procedureCall(name, failedAll || failed.has(name) ? 'error' : 'ok', seconds);
+        }
+      }
+    }
   };
 }

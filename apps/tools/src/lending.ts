@@ -82,6 +82,7 @@ const WORDS: Record<AppErrorCode, string> = {
     'The Lending server cannot use archive.org (its own service keys are refused). Tell its operator.',
   revision_conflict: 'The account changed at the same moment. Run the command again.',
   database_unavailable: "The Lending server's database is not answering. Try again in a minute.",
+  database_busy: "The Lending server's database is busy. Run the command again in a moment.",
 };
 
 interface ClientError {

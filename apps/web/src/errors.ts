@@ -38,6 +38,7 @@ const MESSAGES: Record<AppErrorCode, string> = {
     'The library cannot reach archive.org because of a problem on our side. Please try again later.',
   revision_conflict: 'Your account was being updated at the same moment. Please try again.',
   database_unavailable: 'The library is briefly unavailable. Please try again in a few minutes.',
+  database_busy: 'The library is very busy right now. Please try again in a moment.',
 };
 
 export const OFFLINE_MESSAGE = 'You are offline. Reconnect to the internet and try again.';
@@ -141,5 +142,9 @@ export function describeError(error: unknown): Problem {
 export function shouldRetry(error: unknown): boolean {
   const problem = describeError(error);
   if (problem.network) return isOnline();
-  return problem.appCode === 'archive_unavailable' || problem.appCode === 'database_unavailable';
+  return (
+    problem.appCode === 'archive_unavailable' ||
+    problem.appCode === 'database_unavailable' ||
+    problem.appCode === 'database_busy'
+  );
 }

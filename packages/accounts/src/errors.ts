@@ -27,6 +27,8 @@ export const APP_ERROR_CODES = [
   'revision_conflict',
   /** The account database does not answer. */
   'database_unavailable',
+  /** Every database connection is busy, or a query waited too long (statement, lock or answer): retry soon. */
+  'database_busy',
 ] as const;
 export type AppErrorCode = (typeof APP_ERROR_CODES)[number];
 

@@ -76,6 +76,11 @@ export const API_ERRORS: Record<AppErrorCode, ErrorContract> = {
     message: 'The account database is not answering; a retry may succeed.',
     log: 'error',
   },
+  database_busy: {
+    trpcCode: 'SERVICE_UNAVAILABLE',
+    message: 'The account database is busy; a retry in a moment may succeed.',
+    log: 'warn',
+  },
 };
 
 /** The message of a fault: nothing about it leaves the server. */

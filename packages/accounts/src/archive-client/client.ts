@@ -15,6 +15,7 @@ import type {
   XauthnValues,
 } from './results';
 import { ArchiveTransport, errorCodeOf, unavailable } from './transport';
+import type { ArchiveObserver } from './transport';
 import {
   authenticateSchema,
   docSchema,
@@ -38,6 +39,8 @@ export interface ArchiveClientOptions {
   /** Per call, whole answer included; default 5000. */
   timeoutMs?: number;
   fetch?: typeof fetch;
+  /** Told of every exchange's endpoint, outcome and duration (for metrics). */
+  observer?: ArchiveObserver;
 }
 
 export class ArchiveClient {
@@ -53,6 +56,7 @@ export class ArchiveClient {
       `${base.origin}${base.pathname.replace(/\/+$/, '')}`,
       options.timeoutMs ?? 5000,
       options.fetch ?? fetch,
+      options.observer,
     );
     this.serviceKeys = { access: options.serviceAccess, secret: options.serviceSecret };
   }

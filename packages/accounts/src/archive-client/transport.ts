@@ -37,16 +37,54 @@ function describeFetchError(error: unknown, timeoutMs: number): string {
   return 'connection failed';
 }
 
+/** How one exchange ended, for metrics. */
+export type ArchiveOutcome = 'ok' | 'http_4xx' | 'http_5xx' | 'redirect' | 'timeout' | 'error';
+
+/**
+ * Told of every exchange once it ends: `endpoint` is the first word of the call's name (`xauthn`, `s3auth`,
+ * `loans`, …), never anything from the request. It must not throw.
+ */
+export type ArchiveObserver = (endpoint: string, outcome: ArchiveOutcome, seconds: number) => void;
+
+function statusOutcome(status: number): ArchiveOutcome {
+  if (status >= 500) return 'http_5xx';
+  if (status >= 300 && status < 400) return 'redirect';
+  return status >= 400 ? 'http_4xx' : 'ok';
+}
+
 export class ArchiveTransport {
   constructor(
     /** Origin and path prefix, without a trailing slash. */
     private readonly baseUrl: string,
     private readonly timeoutMs: number,
     private readonly fetchImpl: typeof fetch,
+    private readonly observer?: ArchiveObserver,
   ) {}
 
   /** One request; `what` names the call in errors (`loans borrow_book`). 5xx, redirects and failures are outages. */
   async send(what: string, path: string, query: URLSearchParams, init: RequestInit): Promise<RawAnswer> {
+    if (!this.observer) return this.exchange(what, path, query, init);
+    const started = performance.now();
+    const observe = (outcome: ArchiveOutcome) =>
+      this.observer?.(what.split(' ')[0] ?? what, outcome, (performance.now() - started) / 1000);
+    try {
+      const answer = await this.exchange(what, path, query, init);
+      observe(statusOutcome(answer.status));
+      return answer;
+    } catch (error) {
+      const timedOut = error instanceof AppError && / timed out after /.test(error.detail);
+      const status = error instanceof AppError ? /: HTTP (\d{3})$/.exec(error.detail)?.[1] : undefined;
+      observe(timedOut ? 'timeout' : status ? statusOutcome(Number(status)) : 'error');
+      throw error;
+    }
+  }
+
+  private async exchange(
+    what: string,
+    path: string,
+    query: URLSearchParams,
+    init: RequestInit,
+  ): Promise<RawAnswer> {
     const search = query.toString();
     const url = `${this.baseUrl}${path}${search ? `?${search}` : ''}`;
     let response: Response;
