@@ -6,6 +6,12 @@ import type { Middleware } from 'koa';
 export interface ServerMetrics extends ApiMetrics {
   registry: Registry;
   httpRequest(route: string, method: string, status: number, seconds: number): void;
+  /** A limiter's verdict: `limiter` login or anonymous; `kind` password, keys, code or call; `reason` bounded. */
+  limiterDecision(limiter: string, kind: string, decision: 'allowed' | 'refused', reason: string): void;
+  /** A call the shared limit store failed, answered by the in-memory insurance store instead. */
+  limiterStoreFailure(store: string): void;
+  /** 1 while the insurance store answers for the shared one. */
+  limiterDegraded(store: string, degraded: boolean): void;
 }
 
 export function createMetrics(): ServerMetrics {
@@ -58,6 +64,24 @@ export function createMetrics(): ServerMetrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   });
+  const limiterDecisions = new Counter({
+    name: 'lending_limiter_decisions_total',
+    help: 'Limiter verdicts by limiter (login, anonymous), kind, decision and the limit that refused',
+    labelNames: ['limiter', 'kind', 'decision', 'reason'] as const,
+    registers: [registry],
+  });
+  const limiterStoreFailures = new Counter({
+    name: 'lending_limiter_store_failures_total',
+    help: 'Calls the shared limit store (redis, postgres) failed or timed out, answered by the in-memory insurance',
+    labelNames: ['store'] as const,
+    registers: [registry],
+  });
+  const limiterDegraded = new Gauge({
+    name: 'lending_limiter_store_degraded',
+    help: '1 while the shared limit store fails and each instance limits on its own in-memory counters',
+    labelNames: ['store'] as const,
+    registers: [registry],
+  });
   // Zero-valued series from the start, so dashboards and `purge --check` see them before the first request.
   for (const source of ['cookie', 'store', 'none']) s3KeysSource.inc({ source }, 0);
   for (const reason of ['no_cookie', 'cookie_rejected']) {
@@ -81,6 +105,10 @@ export function createMetrics(): ServerMetrics {
     login: (outcome) => login.inc({ outcome }),
     httpRequest: (route, method, status, seconds) =>
       http.observe({ route, method, status: String(status) }, seconds),
+    limiterDecision: (limiter, kind, decision, reason) =>
+      limiterDecisions.inc({ limiter, kind, decision, reason }),
+    limiterStoreFailure: (store) => limiterStoreFailures.inc({ store }),
+    limiterDegraded: (store, degraded) => limiterDegraded.set({ store }, degraded ? 1 : 0),
   };
 }
 
