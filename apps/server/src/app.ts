@@ -96,6 +96,7 @@ function openLimitStore(
   logger: Logger,
   metrics: ServerMetrics,
   overrides: AppOverrides,
+  storeOpening: Promise<unknown>,
 ): LimitStore {
   let shared: LimitStore;
   if (config.redis) {
@@ -103,7 +104,11 @@ function openLimitStore(
   } else if (databaseKind === 'postgres') {
     const target = parseDatabaseUrl(config.databaseUrl);
     if (target.kind !== 'postgres') return new MemoryLimitStore();
-    shared = new PostgresLimitStore({ connectionString: target.connectionString, schema: target.schema });
+    shared = new PostgresLimitStore({
+      connectionString: target.connectionString,
+      schema: target.schema,
+      after: storeOpening,
+    });
   } else {
     return new MemoryLimitStore();
   }
@@ -147,7 +152,8 @@ export function createApp(config: ServerConfig, overrides: AppOverrides = {}): L
       timeoutMs: config.archive.timeoutMs,
     });
   const ownsLimitStore = overrides.limitStore === undefined;
-  const limitStore = overrides.limitStore ?? openLimitStore(config, kind, logger, metrics, overrides);
+  const limitStore =
+    overrides.limitStore ?? openLimitStore(config, kind, logger, metrics, overrides, opening);
   const deps: ApiDeps = {
     store,
     archive,

@@ -224,6 +224,8 @@ export interface PostgresLimitStoreOptions {
   schema: string | undefined;
   /** Milliseconds a query may take before it counts as failed. */
   queryTimeoutMs?: number;
+  /** Waited for before creating the table: the account store's opening, which creates the schema. */
+  after?: Promise<unknown>;
 }
 
 const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
@@ -252,7 +254,7 @@ export class PostgresLimitStore implements LimitStore {
     });
     this.pool.on('error', () => undefined);
     this.table = `${options.schema ? `${quoteIdent(options.schema)}.` : ''}lending_limits`;
-    this.opening = this.migrate(options.schema);
+    this.opening = (options.after ?? Promise.resolve()).then(() => this.migrate(options.schema));
     this.opening.catch(() => undefined);
     this.sweeper = setInterval(() => {
       void this.query(`DELETE FROM ${this.table} WHERE expires_at < now()`, []).catch(() => undefined);
@@ -381,6 +383,8 @@ export class InsuredLimitStore implements LimitStore {
   private readonly insurance = new MemoryLimitStore();
   private degradedSince: number | null = null;
   private lastWarning = 0;
+  /** While degraded, calls go straight to the insurance store until then (one probe a second, not every call). */
+  private retryAt = 0;
 
   constructor(
     readonly shared: LimitStore,
@@ -398,6 +402,10 @@ export class InsuredLimitStore implements LimitStore {
   }
 
   private async run<T>(call: (store: LimitStore) => Promise<T>): Promise<T> {
+    if (this.degradedSince !== null && Date.now() < this.retryAt) {
+      this.events.failure(this.shared.kind);
+      return call(this.insurance);
+    }
     let timer: NodeJS.Timeout | undefined;
     try {
       const result = await Promise.race([
@@ -416,6 +424,7 @@ export class InsuredLimitStore implements LimitStore {
       return result;
     } catch (error) {
       const now = Date.now();
+      this.retryAt = now + 1000;
       if (this.degradedSince === null || now - this.lastWarning >= 60_000) {
         this.degradedSince ??= now;
         this.lastWarning = now;
