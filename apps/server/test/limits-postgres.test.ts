@@ -94,5 +94,5 @@ describe.skipIf(!available)('login limits on one PostgreSQL database', () => {
     }
     const metrics = await metricsOf(a.url);
     expect(metricValue(metrics, 'lending_limiter_store_degraded', { store: 'postgres' })).toBe(0);
-  });
+  }, 20_000);
 });

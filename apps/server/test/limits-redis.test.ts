@@ -73,7 +73,7 @@ describe.skipIf(!available)('login limits on one Redis', () => {
     const metrics = await metricsOf(a.url);
     expect(metricValue(metrics, 'lending_limiter_store_failures_total')).toBe(0);
     expect(metricValue(metrics, 'lending_limiter_store_degraded', { store: 'redis' })).toBe(0);
-  });
+  }, 20_000);
 
   it('keeps limiting on the insurance limiter while Redis is unreachable, and shares again when it is back', async () => {
     const prefix = uniquePrefix();
@@ -137,7 +137,7 @@ describe.skipIf(!available)('login limits on one Redis', () => {
     } finally {
       await proxy.stop();
     }
-  });
+  }, 30_000);
 
   it('starts and limits with a Redis that refuses connections', async () => {
     const prefix = uniquePrefix();

@@ -89,7 +89,7 @@ describe('login limits', () => {
     expect((await rightLogin(stack.url, '198.51.100.9')).status).toBe(200);
     expect((await login(stack.url, DEMO.email, 'wrong-7', from)).status).toBe(401);
     expect((await login(stack.url, DEMO.email, 'wrong-8', from)).status).toBe(401);
-  });
+  }, 20_000);
 
   it('counts IPv6 clients per /64', async () => {
     stack = await startStack({ env: proxied, overrides: { loginLimits: { perIp: 3 } } });
@@ -128,7 +128,7 @@ describe('login limits', () => {
     expect(
       metricValue(metrics, 'lending_limiter_decisions_total', { limiter: 'login', reason: 'site' }),
     ).toBeGreaterThanOrEqual(11);
-  });
+  }, 30_000);
 
   it('limits auth.loginWithKeys per access key as well as per address', async () => {
     stack = await startStack({ env: proxied, overrides: { loginLimits: { perEmail: 2, perIp: 3 } } });
