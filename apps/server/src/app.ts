@@ -100,7 +100,11 @@ function openLimitStore(
 ): LimitStore {
   let shared: LimitStore;
   if (config.redis) {
-    shared = new RedisLimitStore({ url: config.redis.url, prefix: config.redis.prefix });
+    shared = new RedisLimitStore({
+      url: config.redis.url,
+      prefix: config.redis.prefix,
+      commandTimeoutMs: overrides.limitStoreTimeoutMs,
+    });
   } else if (databaseKind === 'postgres') {
     const target = parseDatabaseUrl(config.databaseUrl);
     if (target.kind !== 'postgres') return new MemoryLimitStore();
@@ -108,6 +112,7 @@ function openLimitStore(
       connectionString: target.connectionString,
       schema: target.schema,
       after: storeOpening,
+      queryTimeoutMs: overrides.limitStoreTimeoutMs,
     });
   } else {
     return new MemoryLimitStore();

@@ -154,7 +154,7 @@ export class RedisLimitStore implements LimitStore {
   constructor(options: RedisLimitStoreOptions) {
     this.prefix = options.prefix;
     const redis = new Redis(options.url, {
-      commandTimeout: options.commandTimeoutMs ?? 250,
+      commandTimeout: options.commandTimeoutMs ?? 500,
       connectTimeout: 1000,
       // Fail at once while disconnected (the insurance store answers) rather than queue behind a dead link.
       enableOfflineQueue: false,

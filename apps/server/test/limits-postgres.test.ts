@@ -44,7 +44,7 @@ describe.skipIf(!available)('login limits on one PostgreSQL database', () => {
         await startStack({
           archiveUrl: archive.url,
           env: { TRUST_PROXY: 'true', DATABASE_URL: databaseUrl },
-          overrides: { loginLimits: { perIp: 4, pairFreeFailures: 2 } },
+          overrides: { loginLimits: { perIp: 4, pairFreeFailures: 2 }, limitStoreTimeoutMs: 5000 },
         }),
       );
     }
