@@ -2,6 +2,7 @@
 // accounts table) or this process's memory. Every operation is atomic in its store, so instances sharing one
 // store share the limits. A shared store that fails or hangs is replaced, call by call, by an in-memory insurance
 // store (with a warning line and a metric) until it answers again: never a silent fail-open.
+import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 
@@ -273,7 +274,8 @@ export class PostgresLimitStore implements LimitStore {
         `CREATE TABLE IF NOT EXISTS ${this.table} (
           key text PRIMARY KEY,
           count integer NOT NULL,
-          expires_at timestamptz NOT NULL
+          expires_at timestamptz NOT NULL,
+          op text
         )`,
       );
       await client.query('COMMIT');
@@ -292,23 +294,21 @@ export class PostgresLimitStore implements LimitStore {
 
   async take(key: string, limit: number, windowMs: number): Promise<{ ok: boolean; msLeft: number }> {
     const t = this.table;
-    const [row] = await this.query<{ before: number | null; ms: number }>(
-      `WITH old AS (
-         SELECT count FROM ${t} WHERE key = $1 AND expires_at > now() FOR UPDATE
-       ), up AS (
-         INSERT INTO ${t} AS l (key, count, expires_at)
-         VALUES ($1, 1, now() + make_interval(secs => $3::float8 / 1000))
-         ON CONFLICT (key) DO UPDATE SET
-           count = CASE WHEN l.expires_at <= now() THEN 1
-                        WHEN l.count >= $2 THEN l.count ELSE l.count + 1 END,
-           expires_at = CASE WHEN l.expires_at <= now() THEN excluded.expires_at ELSE l.expires_at END
-         RETURNING expires_at
-       )
-       SELECT (SELECT count FROM old) AS before,
-              greatest(0, extract(epoch FROM (SELECT expires_at FROM up) - now()) * 1000)::float8 AS ms`,
-      [key, limit, windowMs],
+    // `op` marks the statement that last counted: this one counted iff the row carries its token afterwards (an
+    // UPDATE's SET reads the row as it was, after waiting for any concurrent writer of it).
+    const token = randomUUID();
+    const [row] = await this.query<{ ok: boolean; ms: number }>(
+      `INSERT INTO ${t} AS l (key, count, expires_at, op)
+       VALUES ($1, 1, now() + make_interval(secs => $3::float8 / 1000), $4)
+       ON CONFLICT (key) DO UPDATE SET
+         count = CASE WHEN l.expires_at <= now() THEN 1
+                      WHEN l.count >= $2 THEN l.count ELSE l.count + 1 END,
+         op = CASE WHEN l.expires_at <= now() OR l.count < $2 THEN $4 ELSE l.op END,
+         expires_at = CASE WHEN l.expires_at <= now() THEN excluded.expires_at ELSE l.expires_at END
+       RETURNING op = $4 AS ok, greatest(0, extract(epoch FROM expires_at - now()) * 1000)::float8 AS ms`,
+      [key, limit, windowMs, token],
     );
-    return { ok: (row?.before ?? 0) < limit, msLeft: Math.round(row?.ms ?? 0) };
+    return { ok: row?.ok ?? false, msLeft: Math.round(row?.ms ?? 0) };
   }
 
   async give(key: string): Promise<void> {

@@ -73,6 +73,15 @@ describe.skipIf(!available)('login limits on one PostgreSQL database', () => {
       expect((await login(i % 2 ? b.url : a.url, DEMO.email, `wrong-${i}`, pair)).status).toBe(401);
     }
     expect((await login(b.url, DEMO.email, 'wrong-4', pair)).status).toBe(429);
+    // Thirty attempts at once over both instances: exactly the limit (4) gets through.
+    const burst = { forwardedFor: '198.51.100.102' };
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        login((i % 2 ? a : b).url, `pg-burst-${i}@example.org`, 'nope', burst),
+      ),
+    );
+    expect(answers.filter((x) => x.status === 401).length).toBe(4);
+    expect(answers.filter((x) => x.status === 429).length).toBe(26);
     // Successes spend nothing, and the patron from elsewhere logs in.
     for (let i = 0; i < 6; i++)
       expect((await rightLogin(i % 2 ? b.url : a.url, '203.0.113.100')).status).toBe(200);
