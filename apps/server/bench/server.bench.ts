@@ -143,6 +143,8 @@ const config = await loadEnv({
   ARCHIVE_SERVICE_ACCESS: DEMO_SERVICE_KEYS.access,
   ARCHIVE_SERVICE_SECRET: DEMO_SERVICE_KEYS.secret,
   TRUST_PROXY: 'true',
+  // The benchmark measures the server, not its anonymous-traffic limit (one loopback client, thousands of calls).
+  ANONYMOUS_RATE: '0',
   DATABASE_URL: `sqlite:${path.join(dir, 'lending.db')}`,
   ARCHIVE_URL: archive.url,
   LOG_LEVEL: 'info',

@@ -8,6 +8,8 @@ import type { ApiDeps } from '@lending/api';
 import { cookieKeys } from '@lending/crypto';
 import Koa from 'koa';
 import type { DestinationStream, Logger } from 'pino';
+import { anonymousLimit } from './anonymous-limit';
+import { resolveClientIp } from './client-ip';
 import { deferredStore } from './deferred-store';
 import { postgresTuning } from './env';
 import type { ServerConfig } from './env';
@@ -15,8 +17,10 @@ import { errorBoundary, logResponseErrors } from './error-boundary';
 import { apiGuards, securityHeaders } from './guards';
 import { healthCheck, isProbedStore } from './health';
 import type { Readiness } from './health';
-import { DEFAULT_LOGIN_LIMITS, createLoginLimiter } from './limiter';
+import { createLoginLimiter } from './limiter';
 import type { LoginLimits } from './limiter';
+import { InsuredLimitStore, MemoryLimitStore, PostgresLimitStore, RedisLimitStore } from './limit-store';
+import type { LimitStore } from './limit-store';
 import { createLogger } from './logger';
 import { listenMetrics } from './metrics-listener';
 import type { MetricsListener } from './metrics-listener';
@@ -39,8 +43,12 @@ export interface AppOverrides {
   logStream?: DestinationStream;
   logger?: Logger;
   loginLimits?: Partial<LoginLimits>;
+  /** Where the login limits keep their counters; the caller keeps ownership. Default: from the config. */
+  limitStore?: LimitStore;
   /** Request body cap in bytes (default 16 KiB). */
   bodyLimit?: number;
+  /** Milliseconds a shared limit-store call may take before the insurance store answers (default 500). */
+  limitStoreTimeoutMs?: number;
   /** Milliseconds since the epoch, for cookie ages (default Date.now). */
   now?: () => number;
   /**
@@ -61,6 +69,8 @@ export interface LendingApp {
   app: Koa;
   logger: Logger;
   metrics: ServerMetrics;
+  /** Where the login limits live (Redis, PostgreSQL, memory), with its insurance when shared. */
+  limitStore: LimitStore;
   /** Resolves to the open store (rejects when it cannot be opened). */
   store(): Promise<AccountStore>;
   listen(port?: number, host?: string): Promise<Listening>;
@@ -82,6 +92,59 @@ export function closeServer(server: http.Server, graceMs = 10_000): Promise<void
     });
     server.closeIdleConnections();
   });
+}
+
+/**
+ * The login limits' store: Redis with REDIS_URL, else the PostgreSQL database when the accounts are there, else
+ * memory. A shared one comes with an in-memory insurance store, a warning line and metrics when it fails.
+ */
+function openLimitStore(
+  config: ServerConfig,
+  databaseKind: 'sqlite' | 'postgres',
+  logger: Logger,
+  metrics: ServerMetrics,
+  overrides: AppOverrides,
+  storeOpening: Promise<unknown>,
+): LimitStore {
+  let shared: LimitStore;
+  if (config.redis) {
+    shared = new RedisLimitStore({
+      url: config.redis.url,
+      prefix: config.redis.prefix,
+      commandTimeoutMs: overrides.limitStoreTimeoutMs,
+    });
+  } else if (databaseKind === 'postgres') {
+    const target = parseDatabaseUrl(config.databaseUrl);
+    if (target.kind !== 'postgres') return new MemoryLimitStore();
+    shared = new PostgresLimitStore({
+      connectionString: target.connectionString,
+      schema: target.schema,
+      after: storeOpening,
+      queryTimeoutMs: overrides.limitStoreTimeoutMs,
+    });
+  } else {
+    return new MemoryLimitStore();
+  }
+  metrics.limiterDegraded(shared.kind, false);
+  return new InsuredLimitStore(
+    shared,
+    {
+      degraded: (store, error) => {
+        metrics.limiterDegraded(store, true);
+        // The message only: a connection error may name the host, never a password (none is in it).
+        logger.warn(
+          { store, error: error.message },
+          `login limits: the ${store} store failed; each instance now limits on its own in-memory counters`,
+        );
+      },
+      recovered: (store) => {
+        metrics.limiterDegraded(store, false);
+        logger.info({ store }, `login limits: the ${store} store answers again; limits are shared again`);
+      },
+      failure: (store) => metrics.limiterStoreFailure(store),
+    },
+    overrides.limitStoreTimeoutMs,
+  );
 }
 
 export function createApp(config: ServerConfig, overrides: AppOverrides = {}): LendingApp {
@@ -109,23 +172,30 @@ export function createApp(config: ServerConfig, overrides: AppOverrides = {}): L
       timeoutMs: config.archive.timeoutMs,
       observer: metrics.archiveCall,
     });
+  const ownsLimitStore = overrides.limitStore === undefined;
+  const limitStore =
+    overrides.limitStore ?? openLimitStore(config, kind, logger, metrics, overrides, opening);
   const deps: ApiDeps = {
     store,
     archive,
     cookieKeys: cookieKeys(config.appSecret, config.appSecretPrevious),
     sessionTtl: config.sessionTtl,
     s3CookieFormat: config.s3CookieFormat,
-    loginLimiter: createLoginLimiter({ ...DEFAULT_LOGIN_LIMITS, ...overrides.loginLimits }),
+    loginLimiter: createLoginLimiter(overrides.loginLimits, {
+      store: limitStore,
+      secret: config.appSecret,
+      events: { decision: (k, decision, reason) => metrics.limiterDecision('login', k, decision, reason) },
+    }),
     metrics,
     ...(overrides.now ? { now: overrides.now } : {}),
   };
   const bodyLimit = overrides.bodyLimit ?? 16 * 1024;
 
   const app = new Koa({ proxy: config.trustProxy });
-  // Behind one trusted proxy, the client address is the last X-Forwarded-For entry (the one it appended).
-  app.maxIpsCount = config.trustProxy ? 1 : 0;
   logResponseErrors(app, logger);
 
+  // The client address first: only configured proxies are believed (PROXY_HOPS, TRUSTED_PROXIES).
+  app.use(resolveClientIp(config.proxyTrust));
   app.use(logRequests({ logger, metrics }));
   app.use(errorBoundary());
   app.use(securityHeaders({ production }));
@@ -136,7 +206,16 @@ export function createApp(config: ServerConfig, overrides: AppOverrides = {}): L
   const metricsToken = config.metrics.token;
   const publicMetrics = config.metrics.port === undefined && (!production || metricsToken !== undefined);
   app.use(serveMetrics(metrics, { serve: publicMetrics, token: metricsToken }));
-  // /trpc: CSRF guard and body cap, then tRPC itself.
+  // /trpc: anonymous traffic per network, CSRF guard and body cap, then tRPC itself.
+  app.use(
+    anonymousLimit({
+      prefix: '/trpc',
+      ...config.anonymousLimit,
+      cookieKeys: deps.cookieKeys,
+      decision: (decision) =>
+        metrics.limiterDecision('anonymous', 'call', decision, decision === 'refused' ? 'network' : 'none'),
+    }),
+  );
   app.use(apiGuards({ prefix: '/trpc', bodyLimit }));
   app.use(trpcMount({ deps, production, maxBodySize: bodyLimit, adapter: overrides.trpcAdapter, metrics }));
   // The SPA, when built (checked per request, so a build made after start is served too).
@@ -150,6 +229,7 @@ export function createApp(config: ServerConfig, overrides: AppOverrides = {}): L
     app,
     logger,
     metrics,
+    limitStore,
     store: () => opening,
     metricsListener: () => metricsListener,
     beginShutdown() {
@@ -166,6 +246,13 @@ export function createApp(config: ServerConfig, overrides: AppOverrides = {}): L
         });
         metricsListener = await metricsListening;
       }
+      // A shared limit store gets a moment to connect; if it cannot, the insurance store answers meanwhile.
+      let waited: NodeJS.Timeout | undefined;
+      await Promise.race([
+        limitStore.ready().catch(() => undefined),
+        new Promise((resolve) => (waited = setTimeout(resolve, 2000))),
+      ]);
+      clearTimeout(waited);
       const handle = app.callback();
       const server = http.createServer((req, res) => void handle(req, res));
       await new Promise<void>((resolve, reject) => {
@@ -193,6 +280,7 @@ export function createApp(config: ServerConfig, overrides: AppOverrides = {}): L
       await Promise.all([...listeners].map((l) => l.close()));
       const metricsServer = await metricsListening?.catch(() => null);
       await metricsServer?.close();
+      if (ownsLimitStore) await limitStore.close();
       if (ownsStore) {
         const opened = await opening.catch(() => null);
         await opened?.close();

@@ -87,11 +87,42 @@ describe('loadEnv', () => {
     ['SESSION_TTL', '0'],
     ['S3_COOKIE_FORMAT', 'python'],
     ['TRUST_PROXY', 'maybe'],
+    ['REDIS_URL', 'http://127.0.0.1:6379'],
+    ['ANONYMOUS_RATE', '-1'],
     ['LOG_LEVEL', 'loud'],
     ['NODE_ENV', 'staging'],
     ['DATABASE_URL', 'mysql://root:hunter2@db/lending'],
   ])('stops on a bad %s naming the variable', async (name, value) => {
     const error = await failure({ ...base, [name]: value });
+    expect(error.message).toContain(name);
+  });
+
+  it('reads the proxy trust and the shared limit store', async () => {
+    const direct = await loadEnv(base, { demoServiceKeys: demoKeys });
+    expect(direct.proxyTrust).toEqual({ mode: 'none' });
+    expect(direct.redis).toBeNull();
+    const hops = await loadEnv(
+      { ...base, TRUST_PROXY: 'true', PROXY_HOPS: '2', REDIS_URL: 'redis://127.0.0.1:6379/2' },
+      { demoServiceKeys: demoKeys },
+    );
+    expect(hops.proxyTrust).toEqual({ mode: 'hops', hops: 2 });
+    expect(hops.redis).toEqual({ url: 'redis://127.0.0.1:6379/2', prefix: 'lending:' });
+    const listed = await loadEnv(
+      { ...base, TRUST_PROXY: 'true', TRUSTED_PROXIES: '10.0.0.0/8, fd00::/8' },
+      { demoServiceKeys: demoKeys },
+    );
+    expect(listed.proxyTrust).toMatchObject({ mode: 'list', description: ['10.0.0.0/8', 'fd00::/8'] });
+    const loopback = await loadEnv({ ...base, TRUST_PROXY: 'true' }, { demoServiceKeys: demoKeys });
+    expect(loopback.proxyTrust).toMatchObject({ mode: 'list', description: ['127.0.0.0/8', '::1'] });
+  });
+
+  it.each([
+    [{ TRUSTED_PROXIES: '10.0.0.1' }, 'TRUSTED_PROXIES'],
+    [{ PROXY_HOPS: '1' }, 'PROXY_HOPS'],
+    [{ TRUST_PROXY: 'true', PROXY_HOPS: '1', TRUSTED_PROXIES: '10.0.0.1' }, 'PROXY_HOPS'],
+    [{ TRUST_PROXY: 'true', TRUSTED_PROXIES: 'proxy.example' }, 'TRUSTED_PROXIES'],
+  ])('stops on a proxy setting that cannot work: %o', async (vars, name) => {
+    const error = await failure({ ...base, ...vars });
     expect(error.message).toContain(name);
   });
 

@@ -5,6 +5,8 @@ import path from 'node:path';
 import { DEFAULT_DATABASE_URL, parseDatabaseUrl } from '@lending/accounts';
 import type { PostgresTuning } from '@lending/accounts';
 import { z } from 'zod';
+import { LOOPBACK_PROXIES, parseProxyList } from './client-ip';
+import type { ProxyTrust } from './client-ip';
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, '../../..');
 
@@ -20,6 +22,12 @@ export interface ServerConfig {
   sessionTtl: number;
   s3CookieFormat: 'lending' | 'openlibrary';
   trustProxy: boolean;
+  /** Whose X-Forwarded-For is believed (TRUST_PROXY with PROXY_HOPS or TRUSTED_PROXIES; loopback by default). */
+  proxyTrust: ProxyTrust;
+  /** Where the login limits are shared (REDIS_URL); absent: PostgreSQL when the store is, else memory. */
+  redis: { url: string; prefix: string } | null;
+  /** Anonymous /trpc calls per network: a token bucket refilled at `perSecond` holding `burst`; 0: off. */
+  anonymousLimit: { perSecond: number; burst: number };
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Absolute path of the built SPA; served only when it exists. */
   webDist: string;
@@ -117,6 +125,30 @@ const schema = z.object({
     }),
   S3_COOKIE_FORMAT: z.enum(['lending', 'openlibrary']).default('lending'),
   TRUST_PROXY: bool.default(false),
+  PROXY_HOPS: z.coerce.number().int().min(1).max(10).optional(),
+  TRUSTED_PROXIES: z
+    .string()
+    .trim()
+    .optional()
+    .superRefine((v, ctx) => {
+      if (v === undefined) return;
+      try {
+        parseProxyList(v);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      }
+    }),
+  REDIS_URL: z
+    .string()
+    .trim()
+    .refine(
+      (v) => URL.canParse(v) && /^rediss?:$/.test(new URL(v).protocol),
+      'must be a redis:// or rediss:// URL',
+    )
+    .optional(),
+  REDIS_PREFIX: z.string().trim().min(1).max(100).default('lending:'),
+  ANONYMOUS_RATE: z.coerce.number().min(0).max(100_000).default(20),
+  ANONYMOUS_BURST: z.coerce.number().int().min(1).max(1_000_000).default(200),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   WEB_DIST: z.string().trim().min(1).optional(),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(1000).default(10),
@@ -138,6 +170,7 @@ const SECRET_VARS = new Set([
   'ARCHIVE_SERVICE_SECRET',
   'DATABASE_URL',
   'METRICS_TOKEN',
+  'REDIS_URL',
 ]);
 
 export interface LoadEnvOptions {
@@ -206,6 +239,15 @@ export async function loadEnv(
       if (!cleaned[name]?.trim()) problems.push(`${name}: required in production`);
     }
   }
+  if (cleaned.PROXY_HOPS !== undefined && cleaned.TRUSTED_PROXIES !== undefined) {
+    problems.push('PROXY_HOPS: set either PROXY_HOPS or TRUSTED_PROXIES, not both');
+  }
+  const trustsProxy = ['true', '1', 'yes', 'on'].includes((cleaned.TRUST_PROXY ?? '').trim().toLowerCase());
+  for (const name of ['PROXY_HOPS', 'TRUSTED_PROXIES']) {
+    if (cleaned[name] !== undefined && !trustsProxy) {
+      problems.push(`${name}: only meaningful with TRUST_PROXY=true`);
+    }
+  }
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const e = parsed.data;
   const appSecret = e.APP_SECRET ?? developmentSecret(options.secretFile ?? path.resolve('data/app-secret'));
@@ -229,6 +271,13 @@ export async function loadEnv(
     sessionTtl: e.SESSION_TTL,
     s3CookieFormat: e.S3_COOKIE_FORMAT,
     trustProxy: e.TRUST_PROXY,
+    proxyTrust: !e.TRUST_PROXY
+      ? { mode: 'none' }
+      : e.PROXY_HOPS !== undefined
+        ? { mode: 'hops', hops: e.PROXY_HOPS }
+        : { mode: 'list', ...parseProxyList(e.TRUSTED_PROXIES ?? LOOPBACK_PROXIES) },
+    redis: e.REDIS_URL === undefined ? null : { url: e.REDIS_URL, prefix: e.REDIS_PREFIX },
+    anonymousLimit: { perSecond: e.ANONYMOUS_RATE, burst: e.ANONYMOUS_BURST },
     logLevel: e.LOG_LEVEL,
     webDist: e.WEB_DIST ? path.resolve(e.WEB_DIST) : path.join(REPO_ROOT, 'apps/web/dist'),
     database: {

@@ -16,6 +16,12 @@ export interface ServerMetrics extends ApiMetrics {
   archiveCall(endpoint: string, outcome: string, seconds: number): void;
   /** Where the pool gauges read from (the PostgreSQL store); null: no pool. */
   watchPool(read: (() => PoolStats) | null): void;
+  /** A limiter's verdict: `limiter` login or anonymous; `kind` password, keys, code or call; `reason` bounded. */
+  limiterDecision(limiter: string, kind: string, decision: 'allowed' | 'refused', reason: string): void;
+  /** A call the shared limit store failed, answered by the in-memory insurance store instead. */
+  limiterStoreFailure(store: string): void;
+  /** 1 while the insurance store answers for the shared one. */
+  limiterDegraded(store: string, degraded: boolean): void;
 }
 
 /** The HTTP methods a label may name; anything else is "other". */
@@ -114,6 +120,24 @@ export function createMetrics(): ServerMetrics {
       for (const state of ['total', 'idle', 'waiting', 'max'] as const) this.set({ state }, stats[state]);
     },
   });
+  const limiterDecisions = new Counter({
+    name: 'lending_limiter_decisions_total',
+    help: 'Limiter verdicts by limiter (login, anonymous), kind, decision and the limit that refused',
+    labelNames: ['limiter', 'kind', 'decision', 'reason'] as const,
+    registers: [registry],
+  });
+  const limiterStoreFailures = new Counter({
+    name: 'lending_limiter_store_failures_total',
+    help: 'Calls the shared limit store (redis, postgres) failed or timed out, answered by the in-memory insurance',
+    labelNames: ['store'] as const,
+    registers: [registry],
+  });
+  const limiterDegraded = new Gauge({
+    name: 'lending_limiter_store_degraded',
+    help: '1 while the shared limit store fails and each instance limits on its own in-memory counters',
+    labelNames: ['store'] as const,
+    registers: [registry],
+  });
   // Zero-valued series from the start, so dashboards and `purge --check` see them before the first request.
   for (const source of ['cookie', 'store', 'none']) s3KeysSource.inc({ source }, 0);
   for (const reason of ['no_cookie', 'cookie_rejected']) {
@@ -143,6 +167,10 @@ export function createMetrics(): ServerMetrics {
     watchPool: (read) => {
       readPool = read;
     },
+    limiterDecision: (limiter, kind, decision, reason) =>
+      limiterDecisions.inc({ limiter, kind, decision, reason }),
+    limiterStoreFailure: (store) => limiterStoreFailures.inc({ store }),
+    limiterDegraded: (store, degraded) => limiterDegraded.set({ store }, degraded ? 1 : 0),
   };
 }
 

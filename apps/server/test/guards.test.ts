@@ -134,7 +134,7 @@ describe('body size cap', () => {
 
 describe('login rate limit', () => {
   it('answers 429 rate_limited with Retry-After per email', async () => {
-    stack = await startStack({ overrides: { loginLimits: { perEmail: 2, perIp: 100 } } });
+    stack = await startStack({ overrides: { loginLimits: { perEmail: 2, perIp: 100, windowSeconds: 60 } } });
     const client = new Client(stack.url);
     for (let i = 0; i < 2; i++) expect((await client.login(DEMO.email, 'wrong-password')).status).toBe(401);
     const limited = await client.login();

@@ -29,9 +29,40 @@ export interface ApiLogger {
   error(fields: Record<string, unknown>, message: string): void;
 }
 
-/** Login throttling per client address and per email; resolves to the seconds to wait, or 0 when allowed. */
+/**
+ * What a limited attempt proves: a password for an email, archive.org keys for an access key, a one-time code
+ * (or a request for one) for an email. Each kind has its own per-subject counters; the per-network and site-wide
+ * failure counters are shared by all kinds.
+ */
+export type LimitKind = 'password' | 'keys' | 'code';
+
+/** An attempt the limiter let through: report how it ended, exactly once. */
+export interface LimitedAttempt {
+  /** Wrong credentials: counts against the network, the subject, the (subject, network) pair and the site. */
+  fail(): Promise<void>;
+  /** Right credentials: spends nothing, clears the pair's delay and remembers the network as the patron's. */
+  succeed(): Promise<void>;
+  /** Neither (archive.org down, a database error): the attempt spends nothing. */
+  release(): Promise<void>;
+}
+
+export type LimitDecision =
+  | { allowed: true; attempt: LimitedAttempt }
+  | {
+      allowed: false;
+      /** Seconds before the same attempt may be allowed (at least 1). */
+      retryAfterSeconds: number;
+      /** Which limit refused, for logs and metrics (never sent to clients). */
+      reason: 'network' | 'pair' | 'subject' | 'site';
+    };
+
+/**
+ * Throttling of credential attempts, shared by every instance. `check` runs before the attempt and spends nothing
+ * when it refuses; the attempt's outcome then decides what is counted (failures only). `subject` is the email or
+ * access key; the limiter keeps only a keyed hash of it.
+ */
 export interface LoginLimiter {
-  consume(ip: string, email: string | null): Promise<number>;
+  check(kind: LimitKind, ip: string, subject: string): Promise<LimitDecision>;
 }
 
 /** Built once per server from its config. */

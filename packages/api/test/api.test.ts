@@ -77,7 +77,9 @@ describe('auth.login', () => {
     });
     expect(s3).toMatchObject({ ok: true, format: 'lending', payload: { sub: me.username, ...keysOf(demo) } });
     expect(h.recorder.logins).toEqual(['ok']);
-    expect(h.limiterCalls).toEqual([{ ip: '203.0.113.7', email: demo.email }]);
+    expect(h.limiterCalls).toEqual([
+      { kind: 'password', ip: '203.0.113.7', subject: demo.email, outcome: 'succeed' },
+    ]);
 
     // Keys never reach the store; the login is recorded.
     const account = await h.store.getByUsername(me.username);
@@ -127,6 +129,10 @@ describe('auth.login', () => {
     expect(error.message).not.toBe(appCode);
     expect(browser.jar.sets).toEqual([]);
     expect(h.recorder.logins).toEqual([appCode]);
+    // Only wrong credentials count against the limits; anything else spends nothing.
+    expect(h.limiterCalls.map((c) => c.outcome)).toEqual([
+      appCode === 'invalid_credentials' ? 'fail' : 'release',
+    ]);
     // The host's log line names the precise reason, and never the password.
     const log = await failureLogOf(logIn(h.browser(), who));
     expect(log).toMatchObject({ level: 'info', fields: { appCode, detail: expect.any(String) as unknown } });
@@ -174,6 +180,7 @@ describe('auth.login', () => {
       appCode: 'archive_unavailable',
     });
     expect(h.recorder.logins).toEqual(['archive_unavailable']);
+    expect(h.limiterCalls.map((c) => c.outcome)).toEqual(['release']);
   });
 
   it('validates input before anything else, with field errors', async () => {
@@ -199,7 +206,9 @@ describe('auth.loginWithKeys', () => {
       { name: 'session', persistent: true },
       { name: 's3', persistent: true },
     ]);
-    expect(h.limiterCalls).toEqual([{ ip: '203.0.113.7', email: null }]);
+    expect(h.limiterCalls).toEqual([
+      { kind: 'keys', ip: '203.0.113.7', subject: keysOf(reader).access, outcome: 'succeed' },
+    ]);
   });
 
   it('refuses keys archive.org does not know with invalid_s3keys', async () => {

@@ -12,7 +12,7 @@ import type { CookieRejection } from '@lending/crypto';
 import { DEMO_SERVICE_KEYS, startArchive } from '@lending/archive';
 import type { ArchiveState } from '@lending/archive';
 import { appRouter, createCaller, createContext, failureLog } from '../src';
-import type { ApiDeps, ApiLogger, CookieJar, CookieName, KeysSource } from '../src';
+import type { ApiDeps, ApiLogger, CookieJar, CookieName, KeysSource, LimitKind } from '../src';
 
 export const SECRET = 'test-secret-that-is-at-least-32-characters-long';
 export const OLD_SECRET = 'an-older-secret-that-was-rotated-out-last-month';
@@ -84,7 +84,13 @@ export interface Harness {
   recorder: Recorder;
   /** Seconds to wait that the login limiter answers next (0: allowed). */
   limiterWait: number;
-  limiterCalls: { ip: string; email: string | null }[];
+  /** Each check the limiter saw, and how the attempt ended (null while it has not, or when refused). */
+  limiterCalls: {
+    kind: LimitKind;
+    ip: string;
+    subject: string;
+    outcome: 'fail' | 'succeed' | 'release' | null;
+  }[];
   /** Milliseconds; the clock every request sees. */
   clock: number;
   browser(): Browser;
@@ -158,9 +164,24 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     sessionTtl: options.sessionTtl ?? DAY,
     s3CookieFormat: options.s3CookieFormat ?? 'lending',
     loginLimiter: {
-      consume(ip, email) {
-        harness.limiterCalls.push({ ip, email });
-        return Promise.resolve(harness.limiterWait);
+      check(kind, ip, subject) {
+        const call: Harness['limiterCalls'][number] = { kind, ip, subject, outcome: null };
+        harness.limiterCalls.push(call);
+        if (harness.limiterWait > 0) {
+          return Promise.resolve({
+            allowed: false,
+            retryAfterSeconds: harness.limiterWait,
+            reason: 'network',
+          });
+        }
+        const end = (outcome: 'fail' | 'succeed' | 'release') => () => {
+          call.outcome = outcome;
+          return Promise.resolve();
+        };
+        return Promise.resolve({
+          allowed: true,
+          attempt: { fail: end('fail'), succeed: end('succeed'), release: end('release') },
+        });
       },
     },
     metrics: {
