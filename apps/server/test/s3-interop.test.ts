@@ -126,12 +126,12 @@ describe('configuration', () => {
       ['REMEMBER_IDLE_TTL', 'forever'],
     ] as const) {
       await expect(
-        loadEnv({ ...base, [name]: value }, { demoServiceKeys: async () => alice }),
+        loadEnv({ ...base, [name]: value }, { demoServiceKeys: () => Promise.resolve(alice) }),
       ).rejects.toThrow(new RegExp(`${name}: `));
     }
     const config = await loadEnv(
       { ...base, S3_COOKIE_INTEROP_UNTIL: '2027-03-01', REMEMBER_IDLE_TTL: '7d' },
-      { demoServiceKeys: async () => alice },
+      { demoServiceKeys: () => Promise.resolve(alice) },
     );
     expect(config).toMatchObject({
       s3CookieInteropUntil: Date.UTC(2027, 2, 1),
