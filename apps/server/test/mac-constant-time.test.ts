@@ -7,9 +7,16 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Client, dataOf, startStack } from './helpers';
 import type { Stack } from './helpers';
 
+type NodeCrypto = typeof nodeCrypto;
+/** The real function, kept by the mock factory (hoisted above the imports, hence vi.hoisted). */
+const realTimingSafeEqual = vi.hoisted(() => ({
+  current: undefined as NodeCrypto['timingSafeEqual'] | undefined,
+}));
+
 vi.mock('node:crypto', async (importOriginal) => {
-  const actual = await importOriginal<typeof import('node:crypto')>();
+  const actual = await importOriginal<NodeCrypto>();
   const timingSafeEqual = vi.fn(actual.timingSafeEqual);
+  realTimingSafeEqual.current = actual.timingSafeEqual;
   return { ...actual, default: { ...actual, timingSafeEqual }, timingSafeEqual };
 });
 
@@ -24,7 +31,7 @@ function macOf(token: string): Buffer {
 /** The token with the last byte of its MAC changed (url-safe base64, padded as Fernet writes it). */
 function withWrongMac(token: string): string {
   const bytes = Buffer.from(token, 'base64url');
-  bytes[bytes.length - 1] ^= 0x01;
+  bytes.writeUInt8(bytes.readUInt8(bytes.length - 1) ^ 0x01, bytes.length - 1);
   const text = bytes.toString('base64url');
   return text + '='.repeat((4 - (text.length % 4)) % 4);
 }
@@ -40,10 +47,9 @@ beforeEach(async () => {
   spy.mockClear();
 });
 afterEach(async () => {
-  spy.mockRestore();
-  spy.mockImplementation(
-    (await vi.importActual<typeof import('node:crypto')>('node:crypto')).timingSafeEqual,
-  );
+  // Back to the real comparison (mockReturnValue outlasts mockClear).
+  spy.mockReset();
+  spy.mockImplementation(realTimingSafeEqual.current!);
   await stack.close();
 });
 
