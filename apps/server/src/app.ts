@@ -181,6 +181,9 @@ export function createApp(config: ServerConfig, overrides: AppOverrides = {}): L
     cookieKeys: cookieKeys(config.appSecret, config.appSecretPrevious),
     sessionTtl: config.sessionTtl,
     s3CookieFormat: config.s3CookieFormat,
+    s3CookieInteropUntil: config.s3CookieInteropUntil,
+    rememberIdleTtl: config.rememberIdleTtl,
+    rememberMaxTtl: config.rememberMaxTtl,
     loginLimiter: createLoginLimiter(overrides.loginLimits, {
       store: limitStore,
       secret: config.appSecret,

@@ -21,6 +21,11 @@ export interface ServerConfig {
   /** Seconds. */
   sessionTtl: number;
   s3CookieFormat: 'lending' | 'openlibrary';
+  /** Milliseconds since the epoch until which Open Library-format s3 cookies are accepted (and re-sealed); null: never. */
+  s3CookieInteropUntil: number | null;
+  /** Seconds: a remembered session ends after this long without a request, and at most this long after login. */
+  rememberIdleTtl: number;
+  rememberMaxTtl: number;
   trustProxy: boolean;
   /** Whose X-Forwarded-For is believed (TRUST_PROXY with PROXY_HOPS or TRUSTED_PROXIES; loopback by default). */
   proxyTrust: ProxyTrust;
@@ -82,6 +87,27 @@ const httpUrl = z
   .refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), 'must be an http(s) URL')
   .transform((v) => v.replace(/\/+$/, ''));
 
+/** A duration variable (parseDuration), with its default and an upper bound. */
+function duration(fallback: string, max?: { seconds: number; words: string }) {
+  return z
+    .string()
+    .default(fallback)
+    .transform((v, ctx) => {
+      const seconds = parseDuration(v);
+      if (seconds === null) {
+        ctx.addIssue({ code: 'custom', message: 'must be seconds or a duration like 90s, 30m, 24h, 7d' });
+        return z.NEVER;
+      }
+      if (max !== undefined && seconds > max.seconds) {
+        ctx.addIssue({ code: 'custom', message: `must be at most ${max.words}` });
+        return z.NEVER;
+      }
+      return seconds;
+    });
+}
+
+const NINETY_DAYS = { seconds: 90 * 86400, words: '90 days' };
+
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -124,6 +150,21 @@ const schema = z.object({
       return seconds;
     }),
   S3_COOKIE_FORMAT: z.enum(['lending', 'openlibrary']).default('lending'),
+  S3_COOKIE_INTEROP_UNTIL: z
+    .string()
+    .trim()
+    .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date like 2027-03-01 (the first day it no longer applies, UTC)')
+    .transform((v, ctx) => {
+      const ms = Date.parse(`${v}T00:00:00Z`);
+      if (!Number.isFinite(ms) || new Date(ms).toISOString().slice(0, 10) !== v) {
+        ctx.addIssue({ code: 'custom', message: 'is not a calendar date' });
+        return z.NEVER;
+      }
+      return ms;
+    })
+    .optional(),
+  REMEMBER_IDLE_TTL: duration('30d', NINETY_DAYS),
+  REMEMBER_MAX_TTL: duration('90d', NINETY_DAYS),
   TRUST_PROXY: bool.default(false),
   PROXY_HOPS: z.coerce.number().int().min(1).max(10).optional(),
   TRUSTED_PROXIES: z
@@ -270,6 +311,9 @@ export async function loadEnv(
     archive: { url: e.ARCHIVE_URL, serviceAccess, serviceSecret, timeoutMs: e.ARCHIVE_TIMEOUT_MS },
     sessionTtl: e.SESSION_TTL,
     s3CookieFormat: e.S3_COOKIE_FORMAT,
+    s3CookieInteropUntil: e.S3_COOKIE_INTEROP_UNTIL ?? null,
+    rememberIdleTtl: Math.min(e.REMEMBER_IDLE_TTL, e.REMEMBER_MAX_TTL),
+    rememberMaxTtl: e.REMEMBER_MAX_TTL,
     trustProxy: e.TRUST_PROXY,
     proxyTrust: !e.TRUST_PROXY
       ? { mode: 'none' }

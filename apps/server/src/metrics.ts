@@ -79,6 +79,12 @@ export function createMetrics(): ServerMetrics {
     labelNames: ['cookie', 'reason'] as const,
     registers: [registry],
   });
+  const openLibraryCookie = new Counter({
+    name: 'lending_s3_cookie_openlibrary_total',
+    help: "Open Library-format s3 cookies used after their key was shown to be the session's: resealed into Lending's bound format (interop) or accepted as they are (S3_COOKIE_FORMAT=openlibrary)",
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
   const login = new Counter({
     name: 'lending_login_total',
     help: 'Login attempts by outcome',
@@ -145,6 +151,7 @@ export function createMetrics(): ServerMetrics {
     storeFallbackLast.set({ reason }, 0);
   }
   keysLookupLast.set(0);
+  for (const outcome of ['resealed', 'accepted']) openLibraryCookie.inc({ outcome }, 0);
 
   return {
     registry,
@@ -158,6 +165,7 @@ export function createMetrics(): ServerMetrics {
       }
     },
     cookieRejected: (cookie, reason) => cookieRejected.inc({ cookie, reason }),
+    openLibraryCookie: (outcome) => openLibraryCookie.inc({ outcome }),
     login: (outcome) => login.inc({ outcome }),
     httpRequest: (route, method, status, seconds) =>
       http.observe({ route, method: methodLabel(method), status: String(status) }, seconds),

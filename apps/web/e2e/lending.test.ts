@@ -197,7 +197,20 @@ describe.skipIf(!hasBrowser)('the patron SPA in Chromium', () => {
     await seedLegacyAccounts(system.store, seeds);
     const legacy = seeds[0]!;
     const { context, page } = await openPage(system);
-    const session = sealCookie(cookieKeys(APP_SECRET), { pur: 'session', sub: legacy.username, rem: false });
+    // A live session of the account (as a login records it), its cookie without an s3 cookie beside it.
+    const now = Math.floor(Date.now() / 1000);
+    await system.store.addSession(
+      legacy.username,
+      { id: 'e2e-legacy', expiresAt: now + 3600 },
+      { now, max: 20 },
+    );
+    const session = sealCookie(cookieKeys(APP_SECRET), {
+      pur: 'session',
+      sub: legacy.username,
+      rem: false,
+      sid: 'e2e-legacy',
+      iat: now,
+    });
     await context.addCookies([
       { name: 'session', value: session, url: system.baseUrl, httpOnly: true, secure: true, sameSite: 'Lax' },
     ]);

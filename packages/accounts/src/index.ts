@@ -17,4 +17,10 @@ export type {
 export { auditAccounts, usernameBase } from './audit';
 export type { AuditDeps, AuditResult, Credentials } from './audit';
 export { getS3Keys } from './s3-keys';
-export type { S3KeysLookup, S3KeysSource, S3KeysStoreFallback } from './s3-keys';
+export type {
+  OpenLibraryCookiePolicy,
+  S3CookieRejection,
+  S3KeysLookup,
+  S3KeysSource,
+  S3KeysStoreFallback,
+} from './s3-keys';

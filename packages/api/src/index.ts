@@ -8,10 +8,12 @@ export type {
   ApiMetrics,
   CookieJar,
   CookieName,
+  CookieRejectionReason,
   LimitDecision,
   LimitKind,
   LimitedAttempt,
   LoginLimiter,
+  OpenLibraryCookieOutcome,
   RequestInfo,
   RequestScope,
 } from './host';
@@ -22,5 +24,10 @@ export type { FieldErrors } from './trpc';
 export type { AppErrorCode } from '@lending/accounts';
 export { failureLog } from './errors';
 export type { FailureLog } from './errors';
-export { REMEMBER_TTL_SECONDS } from './session';
+export {
+  MAX_SESSIONS_PER_ACCOUNT,
+  REMEMBER_IDLE_TTL_SECONDS,
+  REMEMBER_MAX_TTL_SECONDS,
+  REMEMBER_TTL_SECONDS,
+} from './session';
 export type { Availability, Book, HistoryEntry, KeysSource, Loan, Me } from './outputs';

@@ -107,7 +107,15 @@ describe('protectedProcedure', () => {
   });
 
   it('hands the resolver the session', async () => {
-    const session = { username: 'alice', remember: false, account: {} as SessionUser['account'] };
+    const session: SessionUser = {
+      username: 'alice',
+      remember: false,
+      id: 'session-id',
+      loginAt: 0,
+      keyFingerprint: null,
+      issuedAt: 0,
+      account: {} as SessionUser['account'],
+    };
     const { ctx } = fakeContext(session);
     await expect(createCallerFactory(testRouter)(ctx).whoami()).resolves.toBe('alice');
   });

@@ -1,8 +1,9 @@
 // Procedures through a caller over an inner context: real store (SQLite file), real crypto, real archive.org
 // stand-in. The HTTP host's cookie attributes and headers are tested in apps/server.
+import { randomUUID } from 'node:crypto';
 import { ArchiveClient, seedLegacyAccounts } from '@lending/accounts';
-import type { S3Keys } from '@lending/accounts';
-import { cookieKeys, deriveKey, Fernet, openCookie, sealCookie } from '@lending/crypto';
+import type { AccountStore, S3Keys } from '@lending/accounts';
+import { accessKeyFingerprint, cookieKeys, deriveKey, Fernet, openCookie, sealCookie } from '@lending/crypto';
 import type { CookieKeys } from '@lending/crypto';
 import { demoPatrons, legacyAccountSeeds } from '@lending/archive';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -31,8 +32,20 @@ async function logIn(browser: Browser, who: { email: string; password: string },
   return browser.call().auth.login({ email: who.email, password: who.password, remember });
 }
 
-function sessionCookie(keys: CookieKeys, sub: string, rem: boolean, now: number): string {
-  return sealCookie(keys, { pur: 'session', sub, rem }, { now });
+/** A session cookie for `sub`, its id recorded as live in `store` (as a login does). */
+async function sessionCookie(
+  keys: CookieKeys,
+  sub: string,
+  rem: boolean,
+  now: number,
+  store: AccountStore = h.store,
+  /** The access key issued with the session, when any. */
+  access?: string,
+): Promise<string> {
+  const sid = `test-${randomUUID()}`;
+  await store.addSession(sub, { id: sid, expiresAt: now + 90 * DAY }, { now, max: 20 });
+  const kfp = access === undefined ? {} : { kfp: accessKeyFingerprint(keys, access) };
+  return sealCookie(keys, { pur: 'session', sub, rem, sid, iat: now, ...kfp }, { now });
 }
 function s3Cookie(keys: CookieKeys, sub: string, s3: S3Keys, now: number): string {
   return sealCookie(keys, { pur: 's3', sub, access: s3.access, secret: s3.secret }, { now });
@@ -439,14 +452,39 @@ describe('sessions', () => {
     await expect(browser.call().account.me()).resolves.toMatchObject({ keysSource: 'cookie' });
   });
 
-  it('keeps a remembered session for a year, not longer', async () => {
+  it('slides a remembered session: renewed while in use, never past 90 days from login', async () => {
     const browser = h.browser();
     await logIn(browser, demo, true);
-    h.clock += 300 * DAY * 1000;
-    await expect(browser.call().loans.list()).resolves.toEqual([]);
-    h.clock += 66 * DAY * 1000;
+    const loginAt = secs(h.clock);
+    for (let day = 20; day <= 80; day += 20) {
+      h.clock += 20 * DAY * 1000;
+      browser.jar.startRequest();
+      await expect(browser.call().loans.list()).resolves.toEqual([]);
+      // Renewed: sealed as of now, its Max-Age the idle limit (or what is left of the cap, when less).
+      const renewed = browser.jar.setOf('session');
+      expect(renewed).toMatchObject({ persistent: true, maxAge: Math.min(30 * DAY, (90 - day) * DAY) });
+      const opened = openCookie(h.deps.cookieKeys, renewed?.value, {
+        pur: 'session',
+        ttl: DAY,
+        now: secs(h.clock),
+      });
+      expect(opened).toMatchObject({ ok: true, issuedAt: secs(h.clock), payload: { iat: loginAt } });
+    }
+    h.clock += 11 * DAY * 1000; // day 91: in use all along, but past the cap
     await expect(browser.call().account.me()).resolves.toBeNull();
     expect(h.recorder.rejected).toContainEqual({ cookie: 'session', reason: 'expired' });
+  });
+
+  it('ends a remembered session after 30 days without a request', async () => {
+    const browser = h.browser();
+    await logIn(browser, demo, true);
+    h.clock += 29 * DAY * 1000;
+    await expect(browser.call().account.me()).resolves.toMatchObject({ email: demo.email });
+    h.clock += 31 * DAY * 1000; // 31 days after that use (renewed then)
+    await expect(browser.call().account.me()).resolves.toBeNull();
+    expect(h.recorder.rejected).toContainEqual({ cookie: 'session', reason: 'expired' });
+    expect(browser.jar.get('session')).toBeUndefined();
+    expect(browser.jar.get('s3')).toBeUndefined();
   });
 
   it('refuses a tampered session cookie', async () => {
@@ -484,28 +522,33 @@ describe('sessions', () => {
     expect(browser.jar.get('session')).toBeUndefined();
     expect(h.recorder.sources).toEqual(['none']);
     const again = h.browser();
-    again.jar.values.set('session', sessionCookie(h.deps.cookieKeys, me.username, false, secs(h.clock)));
+    again.jar.values.set(
+      'session',
+      await sessionCookie(h.deps.cookieKeys, me.username, false, secs(h.clock)),
+    );
     await expect(again.call().account.me()).resolves.toMatchObject({ keysSource: 'none' });
   });
 });
 
 describe('a session from before the change (keys in the store, no s3 cookie)', () => {
-  function legacySession(remember: boolean): Browser {
+  async function legacySession(remember: boolean): Promise<Browser> {
     const browser = h.browser();
     browser.jar.values.set(
       'session',
-      sessionCookie(h.deps.cookieKeys, legacySeed.username, remember, secs(h.clock)),
+      await sessionCookie(h.deps.cookieKeys, legacySeed.username, remember, secs(h.clock)),
     );
     return browser;
   }
 
   it('borrows through the store fallback and gets the s3 cookie, then stops needing the store', async () => {
-    const browser = legacySession(true);
+    const browser = await legacySession(true);
     const borrowed = await browser.call().loans.borrow({ identifier: 'frankensteinorm00shel' });
     expect(borrowed.loan?.identifier).toBe('frankensteinorm00shel');
     expect(h.recorder.sources).toEqual(['store']);
-    expect(browser.jar.sets).toEqual([
-      { name: 's3', value: expect.any(String) as unknown, persistent: true },
+    // The s3 cookie, and the session again: it now vouches for these keys (their fingerprint).
+    expect(browser.jar.sets.map(({ name, persistent }) => ({ name, persistent }))).toEqual([
+      { name: 'session', persistent: true },
+      { name: 's3', persistent: true },
     ]);
     const s3 = openCookie(h.deps.cookieKeys, browser.jar.get('s3'), {
       pur: 's3',
@@ -521,7 +564,7 @@ describe('a session from before the change (keys in the store, no s3 cookie)', (
   });
 
   it('re-issues a browser-session cookie for a session that was not remembered', async () => {
-    const browser = legacySession(false);
+    const browser = await legacySession(false);
     await expect(browser.call().account.me()).resolves.toMatchObject({ keysSource: 'store' });
     expect(browser.jar.setOf('s3')?.persistent).toBe(false);
     await expect(browser.call().account.me()).resolves.toMatchObject({ keysSource: 'cookie' });
@@ -544,7 +587,11 @@ describe('a session from before the change (keys in the store, no s3 cookie)', (
       (now) => s3Cookie(h.deps.cookieKeys, 'someone-else', keysOf(reader), now),
       'wrong_subject',
     ],
-    ['a session cookie', (now, sub) => sessionCookie(h.deps.cookieKeys, sub, false, now), 'wrong_purpose'],
+    [
+      'a session cookie',
+      (now, sub) => sealCookie(h.deps.cookieKeys, { pur: 'session', sub, rem: false }, { now }),
+      'wrong_purpose',
+    ],
     ['a JSON array', (now) => fernet.encryptAtTime('[1,2]', now), null],
     [
       'a payload with unknown fields',
@@ -556,7 +603,7 @@ describe('a session from before the change (keys in the store, no s3 cookie)', (
   it.each(badCookies)(
     'treats an s3 cookie that is %s as absent: falls back to the store',
     async (_kind, make, reason) => {
-      const browser = legacySession(false);
+      const browser = await legacySession(false);
       const bad = make(secs(h.clock), legacySeed.username, legacySeed.s3Keys);
       browser.jar.values.set('s3', bad);
       const loans = await browser.call().loans.list();
@@ -605,7 +652,10 @@ describe('secret rotation', () => {
     const browser = rotated.browser();
     const me = await logIn(browser, demo, true);
     const issuedAt = secs(rotated.clock) - 3600;
-    browser.jar.values.set('session', sessionCookie(oldKeys, me.username, true, issuedAt));
+    browser.jar.values.set(
+      'session',
+      await sessionCookie(oldKeys, me.username, true, issuedAt, rotated.store, demo.access),
+    );
     browser.jar.values.set('s3', s3Cookie(oldKeys, me.username, keysOf(demo), issuedAt));
 
     await expect(browser.call().loans.list()).resolves.toEqual([]);

@@ -8,11 +8,19 @@ import { getTRPCErrorShape, TRPCError } from '@trpc/server';
 import { ArchiveClient, openAccountStore } from '@lending/accounts';
 import type { AccountStore } from '@lending/accounts';
 import { cookieKeys } from '@lending/crypto';
-import type { CookieRejection } from '@lending/crypto';
 import { DEMO_SERVICE_KEYS, startArchive } from '@lending/archive';
 import type { ArchiveState } from '@lending/archive';
 import { appRouter, createCaller, createContext, failureLog } from '../src';
-import type { ApiDeps, ApiLogger, CookieJar, CookieName, KeysSource, LimitKind } from '../src';
+import type {
+  ApiDeps,
+  ApiLogger,
+  CookieJar,
+  CookieName,
+  CookieRejectionReason,
+  KeysSource,
+  LimitKind,
+  OpenLibraryCookieOutcome,
+} from '../src';
 
 export const SECRET = 'test-secret-that-is-at-least-32-characters-long';
 export const OLD_SECRET = 'an-older-secret-that-was-rotated-out-last-month';
@@ -21,15 +29,20 @@ export const DAY = 24 * 60 * 60;
 /** A browser's cookie store for the two cookies, recording what each request set and cleared. */
 export class FakeJar implements CookieJar {
   readonly values = new Map<CookieName, string>();
-  sets: { name: CookieName; value: string; persistent: boolean }[] = [];
+  sets: { name: CookieName; value: string; persistent: boolean; maxAge?: number }[] = [];
   clears: CookieName[] = [];
 
   get(name: CookieName): string | undefined {
     return this.values.get(name);
   }
-  set(name: CookieName, value: string, options: { persistent: boolean }): void {
+  set(name: CookieName, value: string, options: { persistent: boolean; maxAge?: number }): void {
     this.values.set(name, value);
-    this.sets.push({ name, value, persistent: options.persistent });
+    this.sets.push({
+      name,
+      value,
+      persistent: options.persistent,
+      ...(options.maxAge === undefined ? {} : { maxAge: options.maxAge }),
+    });
   }
   clear(name: CookieName): void {
     this.values.delete(name);
@@ -53,12 +66,14 @@ export interface LogLine {
 
 export class Recorder {
   sources: KeysSource[] = [];
-  rejected: { cookie: CookieName; reason: CookieRejection }[] = [];
+  rejected: { cookie: CookieName; reason: CookieRejectionReason }[] = [];
+  openLibraryCookies: OpenLibraryCookieOutcome[] = [];
   logins: string[] = [];
   lines: LogLine[] = [];
   reset(): void {
     this.sources = [];
     this.rejected = [];
+    this.openLibraryCookies = [];
     this.logins = [];
     this.lines = [];
   }
@@ -188,6 +203,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       s3KeysSource: (source) => recorder.sources.push(source),
       cookieRejected: (cookie, reason) => recorder.rejected.push({ cookie, reason }),
       login: (outcome) => recorder.logins.push(outcome),
+      openLibraryCookie: (outcome) => recorder.openLibraryCookies.push(outcome),
     },
     now: () => harness.clock,
   };

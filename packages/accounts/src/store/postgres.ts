@@ -10,6 +10,7 @@ import type {
   PurgeBatchResult,
   S3Keys,
   ScanOptions,
+  StoredSession,
 } from '../types';
 import { databasePassword } from './database-url';
 import { sanitizePostgresError } from './database-error';
@@ -22,12 +23,16 @@ import {
   checkLimit,
   checkRevision,
   checkS3Keys,
+  checkSession,
+  checkSessionOptions,
   checkUsername,
   emailKey,
   emptyBatch,
   lookupKey,
   newAccountDocument,
+  sessionIdKey,
   toAccount,
+  toSessions,
 } from './records';
 
 export interface PostgresStoreOptions {
@@ -80,6 +85,11 @@ interface Row {
   username: string;
   revision: number;
   data: unknown;
+  sessions: unknown;
+}
+
+function accountOf(row: Row): Account {
+  return toAccount(row.username, row.revision, row.data, toSessions(row.sessions));
 }
 
 const UNIQUE_FIELDS: Record<string, 'username' | 'email' | 'itemname'> = {
@@ -114,7 +124,7 @@ export class PostgresAccountStore implements AccountStore {
   ) {
     this.track(pool);
     const t = table;
-    const select = `SELECT username, revision, data FROM ${t}`;
+    const select = `SELECT username, revision, data, sessions FROM ${t}`;
     this.sql = {
       byUsername: `${select} WHERE username = $1`,
       byEmail: `${select} WHERE email_lower = $1`,
@@ -128,8 +138,29 @@ export class PostgresAccountStore implements AccountStore {
             email_lower = coalesce($5::text, email_lower),
             itemname = CASE WHEN $6::boolean THEN $7::text ELSE itemname END
         WHERE username = $1 AND revision = $2
-        RETURNING username, revision, data`,
+        RETURNING username, revision, data, sessions`,
       revisionOf: `SELECT revision FROM ${t} WHERE username = $1`,
+      // Sessions: one statement each, so the row lock makes them atomic (under READ COMMITTED a concurrent change
+      // of the row is waited for, and the expression re-evaluated on its newest version).
+      addSession: `UPDATE ${t} SET sessions = (
+          SELECT coalesce(jsonb_agg(e ORDER BY ord), '[]'::jsonb) FROM (
+            SELECT e, ord FROM jsonb_array_elements(
+              (SELECT coalesce(jsonb_agg(old), '[]'::jsonb) FROM jsonb_array_elements(sessions) AS o(old)
+                WHERE old->>'id' <> $2::text) || jsonb_build_array(jsonb_build_object('id', $2::text, 'expiresAt', $3::bigint))
+            ) WITH ORDINALITY AS x(e, ord)
+            WHERE (e->>'expiresAt')::bigint > $4::bigint
+            ORDER BY ord DESC LIMIT $5
+          ) AS kept)
+        WHERE username = $1`,
+      removeSession: `UPDATE ${t} SET sessions = (
+          SELECT coalesce(jsonb_agg(e ORDER BY ord), '[]'::jsonb)
+          FROM jsonb_array_elements(sessions) WITH ORDINALITY AS x(e, ord) WHERE e->>'id' <> $2::text)
+        WHERE username = $1 AND sessions @> jsonb_build_array(jsonb_build_object('id', $2::text))`,
+      removeAllSessions: `WITH old AS (
+          SELECT username, jsonb_array_length(sessions) AS n FROM ${t} WHERE username = $1 FOR UPDATE
+        )
+        UPDATE ${t} SET sessions = '[]'::jsonb FROM old WHERE ${t}.username = old.username
+        RETURNING old.n`,
       scan: `${select} WHERE username > $1 ORDER BY username LIMIT $2`,
       removeKeys: `UPDATE ${t} SET data = data - 's3Keys', revision = revision + 1
         WHERE username = $1 AND data ? 's3Keys'`,
@@ -311,7 +342,7 @@ export class PostgresAccountStore implements AccountStore {
     if (key === null) return null;
     const { rows } = await this.query<Row>(operation, text, [key]);
     const row = rows[0];
-    return row ? toAccount(row.username, row.revision, row.data) : null;
+    return row ? accountOf(row) : null;
   }
 
   getByUsername(username: string): Promise<Account | null> {
@@ -367,7 +398,7 @@ export class PostgresAccountStore implements AccountStore {
       throw sanitizePostgresError(error, 'update', this.secrets);
     }
     const row = result.rows[0];
-    if (row) return toAccount(row.username, row.revision, row.data);
+    if (row) return accountOf(row);
     const current = await this.query<{ revision: number }>('update', this.sql.revisionOf, [name]);
     if (current.rowCount === 0) throw new AccountNotFoundError(name);
     throw new RevisionConflictError(name);
@@ -379,7 +410,7 @@ export class PostgresAccountStore implements AccountStore {
     if (limit === 0) return [];
     // Usernames are never empty, so '' sorts before every one of them.
     const { rows } = await this.query<Row>('scan', this.sql.scan, [after ?? '', limit]);
-    return rows.map((row) => toAccount(row.username, row.revision, row.data));
+    return rows.map(accountOf);
   }
 
   async removeS3Keys(username: string): Promise<boolean> {
@@ -413,6 +444,39 @@ export class PostgresAccountStore implements AccountStore {
     const row = rows[0];
     if (!row || row.scanned === 0) return emptyBatch();
     return { scanned: row.scanned, last: row.last, withKeys: row.purged, purged: row.purged, failed: [] };
+  }
+
+  async addSession(
+    username: string,
+    session: StoredSession,
+    options: { now: number; max: number },
+  ): Promise<void> {
+    const name = checkUsername(username);
+    const entry = checkSession(session);
+    const { now, max } = checkSessionOptions(options);
+    const result = await this.query('addSession', this.sql.addSession, [
+      name,
+      entry.id,
+      entry.expiresAt,
+      now,
+      max,
+    ]);
+    if (result.rowCount === 0) throw new AccountNotFoundError(name);
+  }
+
+  async removeSession(username: string, id: string): Promise<boolean> {
+    const name = lookupKey(username, LIMITS.username);
+    const key = sessionIdKey(id);
+    if (name === null || key === null) return false;
+    const result = await this.query('removeSession', this.sql.removeSession, [name, key]);
+    return (result.rowCount ?? 0) > 0;
+  }
+
+  async removeAllSessions(username: string): Promise<number> {
+    const name = lookupKey(username, LIMITS.username);
+    if (name === null) return 0;
+    const { rows } = await this.query<{ n: number }>('removeAllSessions', this.sql.removeAllSessions, [name]);
+    return rows[0]?.n ?? 0;
   }
 
   async saveS3Keys(username: string, keys: S3Keys): Promise<void> {

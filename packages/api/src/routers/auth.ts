@@ -2,10 +2,9 @@ import { AppError, auditAccounts } from '@lending/accounts';
 import type { Context } from '../context';
 import type { LimitKind, LimitedAttempt } from '../host';
 import type { Me } from '../outputs';
-import { setS3Cookie } from '../s3-keys';
 import { loginInput, loginWithKeysInput } from '../schemas';
-import { setSessionCookie, toSeconds } from '../session';
-import { publicProcedure, router } from '../trpc';
+import { endAllSessions, endSession, startSession } from '../start-session';
+import { protectedProcedure, publicProcedure, router } from '../trpc';
 import { toMe } from './account';
 
 /** Credential refusals: these count as failed attempts. Anything else (archive.org down…) spends nothing. */
@@ -48,11 +47,7 @@ async function logIn(
   }
   await attempt.succeed();
   const { account, s3Keys } = result;
-  const session = { username: account.username, remember };
-  setSessionCookie(ctx, session, toSeconds(ctx.nowMs));
-  if (s3Keys) setS3Cookie(ctx, session, s3Keys);
-  // A stale s3 cookie of an earlier session must not outlive this login (Open Library kept it).
-  else req.cookies.clear('s3');
+  await startSession(ctx, account.username, remember, s3Keys);
   deps.metrics.login('ok');
   // Not a field named `keys`: the host's log scrubber censors that name, which would hide this flag.
   req.log.info(
@@ -85,9 +80,15 @@ export const authRouter = router({
     );
   }),
 
-  logout: publicProcedure.mutation(({ ctx }) => {
-    ctx.req.cookies.clear('session');
-    ctx.req.cookies.clear('s3');
+  /** Ends this session: revoked in the store (its cookies, replayed, no longer work) and cleared. */
+  logout: publicProcedure.mutation(async ({ ctx }) => {
+    await endSession(ctx, await ctx.getSession());
     return { ok: true as const };
+  }),
+
+  /** Ends every session of the patron, on every device, this one included. */
+  logoutEverywhere: protectedProcedure.mutation(async ({ ctx }) => {
+    const sessions = await endAllSessions(ctx, ctx.session);
+    return { ok: true as const, sessions };
   }),
 });
