@@ -2,12 +2,13 @@
 // procedures' dependencies from the config and composes the middleware, each in its own module, in order.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ArchiveClient, openAccountStore, parseDatabaseUrl } from '@lending/accounts';
-import type { AccountStore } from '@lending/accounts';
+import { openAccountStore, parseDatabaseUrl } from '@lending/accounts';
+import type { AccountStore, ArchiveClient } from '@lending/accounts';
 import type { ApiDeps } from '@lending/api';
 import { cookieKeys } from '@lending/crypto';
 import Koa from 'koa';
 import type { DestinationStream, Logger } from 'pino';
+import { archiveClientFor } from './archive';
 import { deferredStore } from './deferred-store';
 import type { ServerConfig } from './env';
 import { errorBoundary, logResponseErrors } from './error-boundary';
@@ -85,14 +86,7 @@ export function createApp(config: ServerConfig, overrides: AppOverrides = {}): L
   opening.catch(() => undefined); // surfaced by listen() and store(); never an unhandled rejection
   const kind = parseDatabaseUrl(config.databaseUrl).kind;
   const store = guardStore(overrides.store ?? deferredStore(kind, opening));
-  const archive =
-    overrides.archive ??
-    new ArchiveClient({
-      baseUrl: config.archive.url,
-      serviceAccess: config.archive.serviceAccess,
-      serviceSecret: config.archive.serviceSecret,
-      timeoutMs: config.archive.timeoutMs,
-    });
+  const archive = overrides.archive ?? archiveClientFor(config);
   const deps: ApiDeps = {
     store,
     archive,

@@ -1,5 +1,6 @@
 // Starts the server from the environment; SIGTERM/SIGINT drain in-flight requests, close the store, exit 0.
-import { ArchiveClient, openAccountStore } from '@lending/accounts';
+import { openAccountStore } from '@lending/accounts';
+import { archiveClientFor } from './archive';
 import { createApp } from './app';
 import { ConfigError, loadEnv } from './env';
 import { createLogger } from './logger';
@@ -17,12 +18,7 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config);
   const store = await openAccountStore(config.databaseUrl);
-  const archive = new ArchiveClient({
-    baseUrl: config.archive.url,
-    serviceAccess: config.archive.serviceAccess,
-    serviceSecret: config.archive.serviceSecret,
-    timeoutMs: config.archive.timeoutMs,
-  });
+  const archive = archiveClientFor(config);
   const server = createApp(config, { store, archive, logger });
   const listening = await server.listen(config.port, config.host);
   logger.info(

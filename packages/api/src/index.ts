@@ -20,4 +20,5 @@ export type { AppErrorCode } from '@lending/accounts';
 export { failureLog } from './errors';
 export type { FailureLog } from './errors';
 export { REMEMBER_TTL_SECONDS } from './session';
-export type { Availability, Book, HistoryEntry, KeysSource, Loan, Me } from './outputs';
+export type { Availability, Book, BookPage, HistoryEntry, KeysSource, Loan, Me } from './outputs';
+export { MAX_PAGE_SIZE } from './schemas';

@@ -1,0 +1,21 @@
+// The archive.org client as the configuration describes it: each service's URL, the service keys and the lending
+// API's token, the timeout and the concurrency limit.
+import { ArchiveClient } from '@lending/accounts';
+import type { ServerConfig } from './env';
+
+export function archiveClientFor(config: ServerConfig): ArchiveClient {
+  const archive = config.archive;
+  return new ArchiveClient({
+    baseUrl: archive.url,
+    serviceAccess: archive.serviceAccess,
+    serviceSecret: archive.serviceSecret,
+    timeoutMs: archive.timeoutMs,
+    loanApiToken: archive.loanApiToken,
+    endpoints: archive.endpoints,
+    limits: {
+      maxConcurrent: archive.maxConcurrent,
+      maxQueue: archive.maxQueue,
+      queueTimeoutMs: archive.timeoutMs,
+    },
+  });
+}
