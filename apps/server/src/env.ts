@@ -2,7 +2,12 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_DATABASE_URL, DEFAULT_GATE_LIMITS, defaultEndpoints, parseDatabaseUrl } from '@lending/accounts';
+import {
+  DEFAULT_DATABASE_URL,
+  DEFAULT_GATE_LIMITS,
+  defaultEndpoints,
+  parseDatabaseUrl,
+} from '@lending/accounts';
 import type { ArchiveEndpoints } from '@lending/accounts';
 import { z } from 'zod';
 
@@ -216,7 +221,8 @@ export async function loadEnv(
     serviceSecret ??= demo.secret;
   }
 
-  const loanApiToken = e.ARCHIVE_LOAN_API_TOKEN ?? (await (options.demoLoanApiToken ?? defaultDemoLoanApiToken)());
+  const loanApiToken =
+    e.ARCHIVE_LOAN_API_TOKEN ?? (await (options.demoLoanApiToken ?? defaultDemoLoanApiToken)());
   const defaults = defaultEndpoints(e.ARCHIVE_URL);
   const endpoints: ArchiveEndpoints = {
     xauthn: e.ARCHIVE_XAUTHN_URL ?? defaults.xauthn,

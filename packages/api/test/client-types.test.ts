@@ -31,7 +31,9 @@ describe('createLendingClient types', () => {
   it('types account and books', () => {
     expectTypeOf(client.account.me.query).returns.resolves.toEqualTypeOf<Me | null>();
     expectTypeOf(client.books.list.query).returns.resolves.toEqualTypeOf<BookPage>();
-    expectTypeOf<RouterOutputs['books']['list']['books'][number]['availability']['waitlistLength']>().toBeNumber();
+    expectTypeOf<
+      RouterOutputs['books']['list']['books'][number]['availability']['waitlistLength']
+    >().toBeNumber();
     expectTypeOf<Book['yourLoan']>().toEqualTypeOf<'borrow' | 'browse' | null>();
   });
 

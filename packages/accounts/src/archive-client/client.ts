@@ -376,8 +376,7 @@ export class ArchiveClient {
         id: loan.id === null || loan.id === undefined ? null : String(loan.id),
         title: this.titles.get(loan.identifier) ?? null,
         type: (Date.parse(loan.until) - Date.parse(loan.created) <= BROWSE_MAX_MS ? 'browse' : 'borrow') as
-          | 'borrow'
-          | 'browse',
+          'borrow' | 'browse',
         created: loan.created,
         until: loan.until,
       }));
