@@ -371,12 +371,11 @@ export class ArchiveClient {
   loansOf(itemname: string): Promise<ActiveLoan[]> {
     return this.loanFlights.run(itemname, async () => {
       const answer = await this.lendingApi('loan.query', itemname, loanQuerySchema);
-      const loans = answer.result.map((loan) => ({
+      const loans = answer.result.map((loan): ActiveLoan => ({
         identifier: loan.identifier,
         id: loan.id === null || loan.id === undefined ? null : String(loan.id),
         title: this.titles.get(loan.identifier) ?? null,
-        type: (Date.parse(loan.until) - Date.parse(loan.created) <= BROWSE_MAX_MS ? 'browse' : 'borrow') as
-          'borrow' | 'browse',
+        type: Date.parse(loan.until) - Date.parse(loan.created) <= BROWSE_MAX_MS ? 'browse' : 'borrow',
         created: loan.created,
         until: loan.until,
       }));
