@@ -12,6 +12,8 @@ export function archiveClientFor(config: ServerConfig): ArchiveClient {
     timeoutMs: archive.timeoutMs,
     loanApiToken: archive.loanApiToken,
     endpoints: archive.endpoints,
+    catalogueTtlMs: archive.cacheSeconds * 1000,
+    availabilityTtlMs: archive.cacheSeconds * 1000,
     limits: {
       maxConcurrent: archive.maxConcurrent,
       maxQueue: archive.maxQueue,

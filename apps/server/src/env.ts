@@ -32,6 +32,8 @@ export interface ServerConfig {
     /** Calls in flight at once, and calls that may wait for a slot. */
     maxConcurrent: number;
     maxQueue: number;
+    /** How long a catalogue page and a book's availability are reused (0: not cached). */
+    cacheSeconds: number;
   };
   /** Seconds. */
   sessionTtl: number;
@@ -121,6 +123,7 @@ const schema = z.object({
   ARCHIVE_BOOKREADER_URL: httpUrl.optional(),
   ARCHIVE_LOAN_API_TOKEN: z.string().trim().min(16).optional(),
   ARCHIVE_MAX_CONCURRENT: z.coerce.number().int().min(1).max(1000).default(DEFAULT_GATE_LIMITS.maxConcurrent),
+  ARCHIVE_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(20),
   ARCHIVE_MAX_QUEUE: z.coerce.number().int().min(0).max(100_000).default(DEFAULT_GATE_LIMITS.maxQueue),
   SESSION_TTL: z
     .string()
@@ -250,6 +253,7 @@ export async function loadEnv(
       endpoints,
       maxConcurrent: e.ARCHIVE_MAX_CONCURRENT,
       maxQueue: e.ARCHIVE_MAX_QUEUE,
+      cacheSeconds: e.ARCHIVE_CACHE_SECONDS,
     },
     sessionTtl: e.SESSION_TTL,
     s3CookieFormat: e.S3_COOKIE_FORMAT,

@@ -1,15 +1,15 @@
 // The tRPC mount: a short Koa middleware over the Koa-native tRPC adapter (./trpc-koa). Procedures get the Koa context's
 // cookies through a CookieJar, so several Set-Cookie headers stay separate (tRPC's fetch adapter merges them).
+import { withCallBudget } from '@lending/accounts';
 import { appRouter, createContext, failureLog } from '@lending/api';
 import type { ApiDeps, RequestInfo } from '@lending/api';
 import type { TRPCError } from '@trpc/server';
 import type { Middleware } from 'koa';
-import type { Logger } from 'pino';
 import { canSetSecureCookies, cookieJar } from './cookies';
 import { sendError } from './http-error';
-import { apiLogger } from './logger';
 import { requestLog } from './request-log';
 import { handleKoaTRPCRequest, handleWithNodeHTTP } from './trpc-koa';
+import { ARCHIVE_CALLS_PER_REQUEST, LogBudget, MAX_BATCH_SIZE, callCount, refuseBatch } from './work-bounds';
 
 export const TRPC_PREFIX = '/trpc/';
 
@@ -20,11 +20,20 @@ const LOGIN_PROCEDURES = new Set(['auth.login', 'auth.loginWithKeys']);
  * cause chain the api's failureLog gives it, with the procedure and the request id (the request logger's).
  */
 function logProcedureError(
-  log: Logger,
+  log: LogBudget,
   { error, path: procedure, type }: { error: TRPCError; path?: string; type: string },
 ): void {
   const { level, message, fields } = failureLog(error);
-  log[level]({ procedure, type, ...fields }, message);
+  log.write(level, { procedure, type, ...fields }, message);
+}
+
+/** A domain error that says when to retry (archive_busy, rate_limited) sets Retry-After. */
+function retryAfterOf(error: TRPCError): number | undefined {
+  const cause = error.cause as { retryAfterSeconds?: unknown } | undefined;
+  const seconds = cause?.retryAfterSeconds;
+  return typeof seconds === 'number' && Number.isFinite(seconds) && seconds > 0
+    ? Math.ceil(seconds)
+    : undefined;
 }
 
 /** Which tRPC adapter serves /trpc: this server's Koa-native one, or tRPC's own node-http handler. */
@@ -46,6 +55,13 @@ export function trpcMount(options: {
     const path = ctx.path.slice(TRPC_PREFIX.length);
     const log = requestLog(ctx);
 
+    // One request, bounded work: at most MAX_BATCH_SIZE calls, refused before anything runs.
+    const calls = callCount(ctx, path);
+    if (calls > MAX_BATCH_SIZE) {
+      log.info({ calls, max: MAX_BATCH_SIZE }, 'batch refused: too many calls');
+      return refuseBatch(ctx, calls);
+    }
+
     // Production over plain http cannot carry Secure cookies: say so, rather than log in without a session.
     if (!canSetSecureCookies(ctx, production) && path.split(',').some((p) => LOGIN_PROCEDURES.has(p))) {
       return sendError(
@@ -56,22 +72,34 @@ export function trpcMount(options: {
       );
     }
 
+    const lines = new LogBudget(log);
     const info: RequestInfo = {
       cookies: cookieJar(ctx, production, log),
       ip: ctx.ip,
-      log: apiLogger(log),
+      log: lines.api(),
       setHeader: (name, value) => ctx.set(name, value),
     };
     ctx.set('Cache-Control', 'no-store');
 
-    await handle({
-      ctx,
-      router: appRouter,
-      path,
-      maxBodySize,
-      createContext: () => createContext(deps, info),
-      // The response status is tRPC's: each error's `data.httpStatus` (207 for a batch whose calls differ).
-      onError: (failure) => logProcedureError(log, failure),
-    });
+    try {
+      // At most ARCHIVE_CALLS_PER_REQUEST archive.org calls, whatever the calls (archive_busy past it).
+      await withCallBudget(ARCHIVE_CALLS_PER_REQUEST, () =>
+        handle({
+          ctx,
+          router: appRouter,
+          path,
+          maxBodySize,
+          createContext: () => createContext(deps, info),
+          // The response status is tRPC's: each error's `data.httpStatus` (207 for a batch whose calls differ).
+          onError: (failure) => {
+            const retryAfter = retryAfterOf(failure.error);
+            if (retryAfter !== undefined && !ctx.headerSent) ctx.set('Retry-After', String(retryAfter));
+            logProcedureError(lines, failure);
+          },
+        }),
+      );
+    } finally {
+      lines.flush();
+    }
   };
 }

@@ -163,6 +163,8 @@ async function sideBase(adapter: TRPCAdapter) {
     APP_SECRET: TEST_SECRET,
     DATABASE_URL: `sqlite:${path.join(dir, 'lending.db')}`,
     ARCHIVE_URL: archive.url,
+    // Every request reaches the stand-in, so that its faults show at once.
+    ARCHIVE_CACHE_SECONDS: '0',
     LOG_LEVEL: 'info',
     WEB_DIST: '/nonexistent-web-dist',
   });

@@ -3,7 +3,7 @@ import type { inferRouterError, TRPC_ERROR_CODE_KEY } from '@trpc/server';
 import type { AppErrorCode } from '@lending/accounts';
 import { describe, expectTypeOf, it } from 'vitest';
 import type { AppRouter, RouterInputs, RouterOutputs } from './root';
-import type { Book, BookPage, HistoryEntry, Loan, Me } from './outputs';
+import type { BookPage, HistoryEntry, Loan, Me } from './outputs';
 
 describe('AppRouter types', () => {
   it('infers the contract inputs', () => {
