@@ -332,18 +332,18 @@ describe.skipIf(!hasBrowser)('the catalogue, page by page', () => {
     await logIn(page, reader.email, reader.password);
     const heading = (title: string) => page.getByRole('heading', { level: 2, name: title, exact: true });
     await heading(first.books[0]!.title).waitFor();
-    await page.getByText(`Page 1 of ${first.pages}`).waitFor();
+    await page.getByText(`Page 1 of ${first.pages}`, { exact: true }).waitFor();
     expect(await page.getByRole('button', { name: 'Previous page' }).isDisabled()).toBe(true);
 
     await page.getByRole('button', { name: 'Next page' }).click();
-    await page.getByText(`Page 2 of ${first.pages}`).waitFor();
+    await page.getByText(`Page 2 of ${first.pages}`, { exact: true }).waitFor();
     await heading(second.books[0]!.title).waitFor();
     expect(await heading(first.books[0]!.title).count()).toBe(0);
     await screenshot(page, 'catalogue-page-2', { fullPage: false });
 
     await page.getByRole('button', { name: 'Previous page' }).click();
     await heading(first.books[0]!.title).waitFor();
-    await page.getByText(`Page 1 of ${first.pages}`).waitFor();
+    await page.getByText(`Page 1 of ${first.pages}`, { exact: true }).waitFor();
     await context.close();
   });
 });
