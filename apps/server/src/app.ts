@@ -2,14 +2,15 @@
 // procedures' dependencies from the config and composes the middleware, each in its own module, in order.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ArchiveClient, openAccountStore, parseDatabaseUrl } from '@lending/accounts';
-import type { AccountStore } from '@lending/accounts';
+import { openAccountStore, parseDatabaseUrl } from '@lending/accounts';
+import type { AccountStore, ArchiveClient } from '@lending/accounts';
 import type { ApiDeps } from '@lending/api';
 import { cookieKeys } from '@lending/crypto';
 import Koa from 'koa';
 import type { DestinationStream, Logger } from 'pino';
 import { anonymousLimit } from './anonymous-limit';
 import { resolveClientIp } from './client-ip';
+import { archiveClientFor } from './archive';
 import { deferredStore } from './deferred-store';
 import { postgresTuning } from './env';
 import type { ServerConfig } from './env';
@@ -163,15 +164,7 @@ export function createApp(config: ServerConfig, overrides: AppOverrides = {}): L
   );
   const kind = parseDatabaseUrl(config.databaseUrl).kind;
   const store = guardStore(overrides.store ?? deferredStore(kind, opening));
-  const archive =
-    overrides.archive ??
-    new ArchiveClient({
-      baseUrl: config.archive.url,
-      serviceAccess: config.archive.serviceAccess,
-      serviceSecret: config.archive.serviceSecret,
-      timeoutMs: config.archive.timeoutMs,
-      observer: metrics.archiveCall,
-    });
+  const archive = overrides.archive ?? archiveClientFor(config, metrics.archiveCall);
   const ownsLimitStore = overrides.limitStore === undefined;
   const limitStore =
     overrides.limitStore ?? openLimitStore(config, kind, logger, metrics, overrides, opening);

@@ -6,6 +6,7 @@ import { ConfigError, REPO_ROOT, loadEnv, parseDuration } from './env';
 
 const SECRET = 'a-perfectly-long-application-secret-value';
 const demoKeys = () => Promise.resolve({ access: 'demo-access', secret: 'demo-secret' });
+const demoToken = () => Promise.resolve('demo-loan-api-token');
 const base = { NODE_ENV: 'test', APP_SECRET: SECRET };
 
 async function failure(env: Record<string, string>): Promise<ConfigError> {
@@ -140,6 +141,69 @@ describe('loadEnv', () => {
     expect(error.message).toContain('APP_SECRET');
     expect(error.message).toContain('ARCHIVE_SERVICE_ACCESS');
     expect(error.message).toContain('ARCHIVE_SERVICE_SECRET');
+    expect(error.message).toContain('ARCHIVE_LOAN_API_TOKEN');
+  });
+
+  it('gives each archive.org service its own URL, defaulting to its path under ARCHIVE_URL', async () => {
+    const defaults = await loadEnv(
+      { ...base, ARCHIVE_URL: 'https://ia.example/' },
+      { demoServiceKeys: demoKeys, demoLoanApiToken: demoToken },
+    );
+    expect(defaults.archive).toMatchObject({
+      loanApiToken: 'demo-loan-api-token',
+      maxConcurrent: 16,
+      maxQueue: 64,
+      cacheSeconds: 20,
+      endpoints: {
+        xauthn: 'https://ia.example/services/xauthn/',
+        s3auth: 'https://ia.example/services/s3auth/',
+        loans: 'https://ia.example/services/loans/loan/',
+        lendingApi: 'https://ia.example/services/openlibrary.php',
+        availability: 'https://ia.example/services/availability/',
+        search: 'https://ia.example/advancedsearch.php',
+        bookreader: 'https://ia.example',
+      },
+    });
+    const configured = await loadEnv(
+      {
+        ...base,
+        ARCHIVE_XAUTHN_URL: 'https://x.example/xauthn/',
+        ARCHIVE_S3AUTH_URL: 'https://s.example/s3auth/',
+        ARCHIVE_LOAN_URL: 'https://l.example/loan/',
+        ARCHIVE_LENDING_API_URL: 'https://private.example/lending.php',
+        ARCHIVE_AVAILABILITY_URL: 'https://a.example/v2/',
+        ARCHIVE_SEARCH_URL: 'https://search.example/advancedsearch.php',
+        ARCHIVE_BOOKREADER_URL: 'https://reader.example/',
+        ARCHIVE_LOAN_API_TOKEN: 'a-shared-token-of-enough-length',
+        ARCHIVE_MAX_CONCURRENT: '4',
+        ARCHIVE_MAX_QUEUE: '8',
+        ARCHIVE_CACHE_SECONDS: '0',
+      },
+      { demoServiceKeys: demoKeys, demoLoanApiToken: demoToken },
+    );
+    expect(configured.archive).toMatchObject({
+      loanApiToken: 'a-shared-token-of-enough-length',
+      maxConcurrent: 4,
+      maxQueue: 8,
+      cacheSeconds: 0,
+      endpoints: {
+        xauthn: 'https://x.example/xauthn/',
+        s3auth: 'https://s.example/s3auth/',
+        loans: 'https://l.example/loan/',
+        lendingApi: 'https://private.example/lending.php',
+        availability: 'https://a.example/v2/',
+        search: 'https://search.example/advancedsearch.php',
+        bookreader: 'https://reader.example',
+      },
+    });
+    const bad = await failure({
+      ...base,
+      ARCHIVE_LENDING_API_URL: 'ftp://x',
+      ARCHIVE_LOAN_API_TOKEN: 'short',
+    });
+    expect(bad.message).toContain('ARCHIVE_LENDING_API_URL');
+    expect(bad.message).toContain('ARCHIVE_LOAN_API_TOKEN');
+    expect(bad.message).not.toContain('short');
   });
 
   it('generates a development secret once, mode 0600, and reuses it', async () => {

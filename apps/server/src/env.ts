@@ -2,7 +2,13 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_DATABASE_URL, parseDatabaseUrl } from '@lending/accounts';
+import {
+  DEFAULT_DATABASE_URL,
+  DEFAULT_GATE_LIMITS,
+  defaultEndpoints,
+  parseDatabaseUrl,
+} from '@lending/accounts';
+import type { ArchiveEndpoints } from '@lending/accounts';
 import type { PostgresTuning } from '@lending/accounts';
 import { z } from 'zod';
 import { LOOPBACK_PROXIES, parseProxyList } from './client-ip';
@@ -17,7 +23,21 @@ export interface ServerConfig {
   appSecret: string;
   appSecretPrevious: string[];
   databaseUrl: string;
-  archive: { url: string; serviceAccess: string; serviceSecret: string; timeoutMs: number };
+  archive: {
+    url: string;
+    serviceAccess: string;
+    serviceSecret: string;
+    timeoutMs: number;
+    /** The internal lending API's token (Open Library's `ia_ol_shared_key`). */
+    loanApiToken: string;
+    /** Each service's own URL (each defaults to its path under `url`). */
+    endpoints: ArchiveEndpoints;
+    /** Calls in flight at once, and calls that may wait for a slot. */
+    maxConcurrent: number;
+    maxQueue: number;
+    /** How long a catalogue page and a book's availability are reused (0: not cached). */
+    cacheSeconds: number;
+  };
   /** Seconds. */
   sessionTtl: number;
   s3CookieFormat: 'lending' | 'openlibrary';
@@ -107,6 +127,11 @@ function duration(fallback: string, max?: { seconds: number; words: string }) {
 }
 
 const NINETY_DAYS = { seconds: 90 * 86400, words: '90 days' };
+/** A service's own URL, kept as given (archive.org's paths end with a slash). */
+const endpointUrl = z
+  .string()
+  .trim()
+  .refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), 'must be an http(s) URL');
 
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -138,6 +163,17 @@ const schema = z.object({
   ARCHIVE_SERVICE_ACCESS: z.string().trim().min(1).optional(),
   ARCHIVE_SERVICE_SECRET: z.string().trim().min(1).optional(),
   ARCHIVE_TIMEOUT_MS: z.coerce.number().int().min(1).max(120_000).default(5000),
+  ARCHIVE_XAUTHN_URL: endpointUrl.optional(),
+  ARCHIVE_S3AUTH_URL: endpointUrl.optional(),
+  ARCHIVE_LOAN_URL: endpointUrl.optional(),
+  ARCHIVE_LENDING_API_URL: endpointUrl.optional(),
+  ARCHIVE_AVAILABILITY_URL: endpointUrl.optional(),
+  ARCHIVE_SEARCH_URL: endpointUrl.optional(),
+  ARCHIVE_BOOKREADER_URL: httpUrl.optional(),
+  ARCHIVE_LOAN_API_TOKEN: z.string().trim().min(16).optional(),
+  ARCHIVE_MAX_CONCURRENT: z.coerce.number().int().min(1).max(1000).default(DEFAULT_GATE_LIMITS.maxConcurrent),
+  ARCHIVE_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(20),
+  ARCHIVE_MAX_QUEUE: z.coerce.number().int().min(0).max(100_000).default(DEFAULT_GATE_LIMITS.maxQueue),
   SESSION_TTL: z
     .string()
     .default('24h')
@@ -209,6 +245,7 @@ const SECRET_VARS = new Set([
   'APP_SECRET',
   'APP_SECRET_PREVIOUS',
   'ARCHIVE_SERVICE_SECRET',
+  'ARCHIVE_LOAN_API_TOKEN',
   'DATABASE_URL',
   'METRICS_TOKEN',
   'REDIS_URL',
@@ -219,6 +256,13 @@ export interface LoadEnvOptions {
   secretFile?: string;
   /** The stand-in's service keys, used outside production when none are configured. */
   demoServiceKeys?: () => Promise<{ access: string; secret: string }>;
+  /** The stand-in's lending API token, used outside production when none is configured. */
+  demoLoanApiToken?: () => Promise<string>;
+}
+
+async function defaultDemoLoanApiToken(): Promise<string> {
+  const { DEMO_LOAN_API_TOKEN } = await import('@lending/archive');
+  return DEMO_LOAN_API_TOKEN;
 }
 
 async function defaultDemoServiceKeys(): Promise<{ access: string; secret: string }> {
@@ -276,7 +320,7 @@ export async function loadEnv(
     problems.push(`APP_SECRET: must be at least 32 characters (it has ${rawSecret.length})`);
   }
   if (production) {
-    for (const name of ['ARCHIVE_SERVICE_ACCESS', 'ARCHIVE_SERVICE_SECRET']) {
+    for (const name of ['ARCHIVE_SERVICE_ACCESS', 'ARCHIVE_SERVICE_SECRET', 'ARCHIVE_LOAN_API_TOKEN']) {
       if (!cleaned[name]?.trim()) problems.push(`${name}: required in production`);
     }
   }
@@ -301,6 +345,19 @@ export async function loadEnv(
     serviceSecret ??= demo.secret;
   }
 
+  const loanApiToken =
+    e.ARCHIVE_LOAN_API_TOKEN ?? (await (options.demoLoanApiToken ?? defaultDemoLoanApiToken)());
+  const defaults = defaultEndpoints(e.ARCHIVE_URL);
+  const endpoints: ArchiveEndpoints = {
+    xauthn: e.ARCHIVE_XAUTHN_URL ?? defaults.xauthn,
+    s3auth: e.ARCHIVE_S3AUTH_URL ?? defaults.s3auth,
+    loans: e.ARCHIVE_LOAN_URL ?? defaults.loans,
+    lendingApi: e.ARCHIVE_LENDING_API_URL ?? defaults.lendingApi,
+    availability: e.ARCHIVE_AVAILABILITY_URL ?? defaults.availability,
+    search: e.ARCHIVE_SEARCH_URL ?? defaults.search,
+    bookreader: e.ARCHIVE_BOOKREADER_URL ?? defaults.bookreader,
+  };
+
   return {
     nodeEnv: e.NODE_ENV,
     port: e.PORT,
@@ -308,7 +365,17 @@ export async function loadEnv(
     appSecret,
     appSecretPrevious: e.APP_SECRET_PREVIOUS,
     databaseUrl: e.DATABASE_URL,
-    archive: { url: e.ARCHIVE_URL, serviceAccess, serviceSecret, timeoutMs: e.ARCHIVE_TIMEOUT_MS },
+    archive: {
+      url: e.ARCHIVE_URL,
+      serviceAccess,
+      serviceSecret,
+      timeoutMs: e.ARCHIVE_TIMEOUT_MS,
+      loanApiToken,
+      endpoints,
+      maxConcurrent: e.ARCHIVE_MAX_CONCURRENT,
+      maxQueue: e.ARCHIVE_MAX_QUEUE,
+      cacheSeconds: e.ARCHIVE_CACHE_SECONDS,
+    },
     sessionTtl: e.SESSION_TTL,
     s3CookieFormat: e.S3_COOKIE_FORMAT,
     s3CookieInteropUntil: e.S3_COOKIE_INTEROP_UNTIL ?? null,

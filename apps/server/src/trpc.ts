@@ -1,16 +1,16 @@
 // The tRPC mount: a short Koa middleware over the Koa-native tRPC adapter (./trpc-koa). Procedures get the Koa context's
 // cookies through a CookieJar, so several Set-Cookie headers stay separate (tRPC's fetch adapter merges them).
+import { withCallBudget } from '@lending/accounts';
 import { appRouter, createContext, failureLog } from '@lending/api';
 import type { ApiDeps, RequestInfo } from '@lending/api';
 import type { TRPCError } from '@trpc/server';
 import type { Middleware } from 'koa';
-import type { Logger } from 'pino';
 import { canSetSecureCookies, cookieJar } from './cookies';
 import { sendError } from './http-error';
-import { apiLogger } from './logger';
 import type { ServerMetrics } from './metrics';
 import { requestLog } from './request-log';
 import { handleKoaTRPCRequest, handleWithNodeHTTP } from './trpc-koa';
+import { ARCHIVE_CALLS_PER_REQUEST, LogBudget, MAX_BATCH_SIZE, callCount, refuseBatch } from './work-bounds';
 
 export const TRPC_PREFIX = '/trpc/';
 
@@ -30,11 +30,20 @@ export function procedureLabel(name: string): string {
  * cause chain the api's failureLog gives it, with the procedure and the request id (the request logger's).
  */
 function logProcedureError(
-  log: Logger,
+  log: LogBudget,
   { error, path: procedure, type }: { error: TRPCError; path?: string; type: string },
 ): void {
   const { level, message, fields } = failureLog(error);
-  log[level]({ procedure, type, ...fields }, message);
+  log.write(level, { procedure, type, ...fields }, message);
+}
+
+/** A domain error that says when to retry (archive_busy, rate_limited) sets Retry-After. */
+function retryAfterOf(error: TRPCError): number | undefined {
+  const cause = error.cause as { retryAfterSeconds?: unknown } | undefined;
+  const seconds = cause?.retryAfterSeconds;
+  return typeof seconds === 'number' && Number.isFinite(seconds) && seconds > 0
+    ? Math.ceil(seconds)
+    : undefined;
 }
 
 /** Which tRPC adapter serves /trpc: this server's Koa-native one, or tRPC's own node-http handler. */
@@ -58,6 +67,13 @@ export function trpcMount(options: {
     const path = ctx.path.slice(TRPC_PREFIX.length);
     const log = requestLog(ctx);
 
+    // One request, bounded work: at most MAX_BATCH_SIZE calls, refused before anything runs.
+    const calls = callCount(ctx, path);
+    if (calls > MAX_BATCH_SIZE) {
+      log.info({ calls, max: MAX_BATCH_SIZE }, 'batch refused: too many calls');
+      return refuseBatch(ctx, calls);
+    }
+
     // Production over plain http cannot carry Secure cookies: say so, rather than log in without a session.
     if (!canSetSecureCookies(ctx, production) && path.split(',').some((p) => LOGIN_PROCEDURES.has(p))) {
       return sendError(
@@ -68,10 +84,11 @@ export function trpcMount(options: {
       );
     }
 
+    const lines = new LogBudget(log);
     const info: RequestInfo = {
       cookies: cookieJar(ctx, production, log),
       ip: ctx.ip,
-      log: apiLogger(log),
+      log: lines.api(),
       setHeader: (name, value) => ctx.set(name, value),
     };
     ctx.set('Cache-Control', 'no-store');
@@ -79,19 +96,25 @@ export function trpcMount(options: {
     const started = process.hrtime.bigint();
     const failed = new Set<string>();
     try {
-      await handle({
-        ctx,
-        router: appRouter,
-        path,
-        maxBodySize,
-        createContext: () => createContext(deps, info),
-        // The response status is tRPC's: each error's `data.httpStatus` (207 for a batch whose calls differ).
-        onError: (failure) => {
-          failed.add(procedureLabel(failure.path ?? ''));
-          logProcedureError(log, failure);
-        },
-      });
+      // At most ARCHIVE_CALLS_PER_REQUEST archive.org calls, whatever the calls (archive_busy past it).
+      await withCallBudget(ARCHIVE_CALLS_PER_REQUEST, () =>
+        handle({
+          ctx,
+          router: appRouter,
+          path,
+          maxBodySize,
+          createContext: () => createContext(deps, info),
+          // The response status is tRPC's: each error's `data.httpStatus` (207 for a batch whose calls differ).
+          onError: (failure) => {
+            failed.add(procedureLabel(failure.path ?? ''));
+            const retryAfter = retryAfterOf(failure.error);
+            if (retryAfter !== undefined && !ctx.headerSent) ctx.set('Retry-After', String(retryAfter));
+            logProcedureError(lines, failure);
+          },
+        }),
+      );
     } finally {
+      lines.flush();
       if (metrics) {
         // A batch's calls run together: each procedure in it is observed once, with the batch's duration.
         const seconds = Number(process.hrtime.bigint() - started) / 1e9;

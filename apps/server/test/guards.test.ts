@@ -1,5 +1,6 @@
 // Guards over real HTTP: CSRF (content type, Origin), body cap, login rate limit, plain-http production,
 // security headers.
+import { DEMO_LOAN_API_TOKEN } from '@lending/archive';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Client, DEMO, dataOf, errorOf, startStack } from './helpers';
 import type { Stack } from './helpers';
@@ -167,6 +168,7 @@ describe('production over plain http', () => {
     NODE_ENV: 'production',
     ARCHIVE_SERVICE_ACCESS: 'lending-dev-service',
     ARCHIVE_SERVICE_SECRET: 'YN6VB694CP692DPKU5TIFAFH',
+    ARCHIVE_LOAN_API_TOKEN: DEMO_LOAN_API_TOKEN,
   };
 
   it('refuses login with a clear 400 instead of a 500 or a session-less login', async () => {

@@ -74,10 +74,13 @@ const WORDS: Record<AppErrorCode, string> = {
   max_retries_exceeded: 'The account could not be created just now. Run the command again.',
   rate_limited: 'Too many logins from here. Wait a few minutes and run the command again.',
   s3_keys_missing: 'The session has no archive.org keys. Run the command again.',
-  lending_limit:
-    'archive.org refused: the lending limit is reached, or no copy is free. Return a book, or try again later.',
+  lending_limit: 'archive.org refused: the lending limit is reached. Return a book, or try again later.',
+  item_locked: 'archive.org refused: no copy is free, or the item is locked for now. Try again later.',
+  print_disabled_only: 'archive.org refused: only print-disabled patrons may borrow this book.',
   not_found: 'No such book or loan. Check the identifier (`pnpm lending loans` lists your loans).',
   archive_unavailable: 'archive.org is not answering. Try again in a minute.',
+  archive_busy: 'The Lending server is busy talking to archive.org. Try again in a moment.',
+  batch_too_large: 'The request held too many calls in one batch.',
   archive_misconfigured:
     'The Lending server cannot use archive.org (its own service keys are refused). Tell its operator.',
   revision_conflict: 'The account changed at the same moment. Run the command again.',

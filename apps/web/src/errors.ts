@@ -30,10 +30,15 @@ const MESSAGES: Record<AppErrorCode, string> = {
   s3_keys_missing: 'Please log in again to borrow.',
   lending_limit:
     'You have reached the lending limit. Return a book before borrowing another, or try again later.',
+  item_locked:
+    'This book cannot be borrowed right now: every copy is on loan or the item is locked. Join the waitlist or try again later.',
+  print_disabled_only: 'Only patrons with print-disabled access may borrow this book.',
   not_found:
     'We could not find that book. It may have left the catalogue; reload the page to see the current list.',
   archive_unavailable:
     'archive.org is not responding right now, so we cannot lend books. Please try again in a few minutes.',
+  archive_busy: 'The library is very busy right now. Please try again in a moment.',
+  batch_too_large: 'The page asked for too much at once. Please reload the page.',
   archive_misconfigured:
     'The library cannot reach archive.org because of a problem on our side. Please try again later.',
   revision_conflict: 'Your account was being updated at the same moment. Please try again.',

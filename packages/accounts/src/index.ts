@@ -2,9 +2,15 @@ export * from './types';
 export * from './errors';
 export * from './store/index';
 export { saveS3Keys, seedLegacyAccounts, type LegacyAccountSeed } from './legacy';
-export { ArchiveClient } from './archive-client';
+export { ArchiveClient, DEFAULT_GATE_LIMITS, defaultEndpoints, withCallBudget } from './archive-client';
 export type {
   ArchiveClientOptions,
+  ArchiveEndpoints,
+  ArchiveObserver,
+  BookAvailability,
+  CataloguePage,
+  GateLimits,
+  LoanRefusal,
   XauthnResponse,
   XauthnValues,
   IaAccountInfo,

@@ -52,7 +52,17 @@ export const API_ERRORS: Record<AppErrorCode, ErrorContract> = {
   },
   lending_limit: {
     trpcCode: 'CONFLICT',
-    message: 'archive.org refused the loan request: a lending limit is reached or no copy is available.',
+    message: 'archive.org refused the loan request: the lending limit is reached.',
+    log: 'info',
+  },
+  item_locked: {
+    trpcCode: 'CONFLICT',
+    message: 'archive.org refused the loan request: no copy is free or the item is locked for now.',
+    log: 'info',
+  },
+  print_disabled_only: {
+    trpcCode: 'FORBIDDEN',
+    message: 'archive.org refused the loan request: only print-disabled patrons may borrow this book.',
     log: 'info',
   },
   not_found: { trpcCode: 'NOT_FOUND', message: 'No such book or loan.', log: 'info' },
@@ -60,6 +70,16 @@ export const API_ERRORS: Record<AppErrorCode, ErrorContract> = {
     trpcCode: 'SERVICE_UNAVAILABLE',
     message: 'archive.org is not answering; a retry may succeed.',
     log: 'warn',
+  },
+  archive_busy: {
+    trpcCode: 'SERVICE_UNAVAILABLE',
+    message: 'Too many requests to archive.org at once; retry after the number of seconds in Retry-After.',
+    log: 'warn',
+  },
+  batch_too_large: {
+    trpcCode: 'BAD_REQUEST',
+    message: 'Too many calls in one batch request.',
+    log: 'info',
   },
   archive_misconfigured: {
     trpcCode: 'SERVICE_UNAVAILABLE',

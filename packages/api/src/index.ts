@@ -30,4 +30,5 @@ export {
   REMEMBER_MAX_TTL_SECONDS,
   REMEMBER_TTL_SECONDS,
 } from './session';
-export type { Availability, Book, HistoryEntry, KeysSource, Loan, Me } from './outputs';
+export type { Availability, Book, BookPage, HistoryEntry, KeysSource, Loan, Me } from './outputs';
+export { MAX_PAGE_SIZE } from './schemas';

@@ -12,12 +12,13 @@ export interface Me {
   keysSource: KeysSource;
 }
 
+/** What archive.org's availability API says of a book (for everyone; the patron's own state is on Book). */
 export interface Availability {
+  /** archive.org's status: `borrow_available`, `borrow_unavailable`, `private`, … or `unknown`. */
+  status: string;
   borrow: boolean;
   browse: boolean;
   waitlist: boolean;
-  copies: number;
-  availableCopies: number;
   waitlistLength: number;
 }
 
@@ -31,6 +32,18 @@ export interface Book {
   yourLoan: 'borrow' | 'browse' | null;
   /** False when logged out. */
   onWaitlist: boolean;
+}
+
+/** One page of the catalogue. */
+export interface BookPage {
+  books: Book[];
+  /** 1-based. */
+  page: number;
+  pageSize: number;
+  /** Books matching in the whole catalogue. */
+  total: number;
+  /** Pages in all (0 when nothing matches). */
+  pages: number;
 }
 
 export interface Loan {

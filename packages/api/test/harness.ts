@@ -8,7 +8,8 @@ import { getTRPCErrorShape, TRPCError } from '@trpc/server';
 import { ArchiveClient, openAccountStore } from '@lending/accounts';
 import type { AccountStore } from '@lending/accounts';
 import { cookieKeys } from '@lending/crypto';
-import { DEMO_SERVICE_KEYS, startArchive } from '@lending/archive';
+import type { CookieRejection } from '@lending/crypto';
+import { DEMO_LOAN_API_TOKEN, DEMO_SERVICE_KEYS, startArchive } from '@lending/archive';
 import type { ArchiveState } from '@lending/archive';
 import { appRouter, createCaller, createContext, failureLog } from '../src';
 import type {
@@ -127,6 +128,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     baseUrl: archiveServer.url,
     serviceAccess: DEMO_SERVICE_KEYS.access,
     serviceSecret: DEMO_SERVICE_KEYS.secret,
+    loanApiToken: DEMO_LOAN_API_TOKEN,
     timeoutMs: options.archiveTimeoutMs ?? 3000,
   };
   const archive = options.archiveClient

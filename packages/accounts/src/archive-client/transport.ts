@@ -3,6 +3,8 @@
 // headers, never in URLs, and no error built here holds a key or a body archive.org sent.
 import type { z } from 'zod';
 import { AppError } from '../errors';
+import type { ConcurrencyGate } from './gate';
+import { spendBudget } from './gate';
 import { jsonObject } from './wire-schemas';
 
 export interface RawAnswer {
@@ -54,21 +56,36 @@ function statusOutcome(status: number): ArchiveOutcome {
 
 export class ArchiveTransport {
   constructor(
-    /** Origin and path prefix, without a trailing slash. */
-    private readonly baseUrl: string,
     private readonly timeoutMs: number,
     private readonly fetchImpl: typeof fetch,
+    /** Bounds the calls in flight; a call waits its turn (or is refused with archive_busy). */
+    private readonly gate: ConcurrencyGate,
     private readonly observer?: ArchiveObserver,
   ) {}
 
-  /** One request; `what` names the call in errors (`loans borrow_book`). 5xx, redirects and failures are outages. */
-  async send(what: string, path: string, query: URLSearchParams, init: RequestInit): Promise<RawAnswer> {
-    if (!this.observer) return this.exchange(what, path, query, init);
+  /**
+   * One request to `endpoint` (a full URL without query); `what` names the call in errors (`loans borrow_book`).
+   * It spends one call of the request's budget and waits for a slot first. 5xx, redirects and failures are
+   * outages.
+   */
+  async send(what: string, endpoint: string, query: URLSearchParams, init: RequestInit): Promise<RawAnswer> {
+    spendBudget(what);
+    return await this.gate.run(what, () => this.observed(what, endpoint, query, init));
+  }
+
+  /** One exchange, told to the observer (its time is archive.org's, not the wait for a slot). */
+  private async observed(
+    what: string,
+    endpoint: string,
+    query: URLSearchParams,
+    init: RequestInit,
+  ): Promise<RawAnswer> {
+    if (!this.observer) return this.exchange(what, endpoint, query, init);
     const started = performance.now();
     const observe = (outcome: ArchiveOutcome) =>
       this.observer?.(what.split(' ')[0] ?? what, outcome, (performance.now() - started) / 1000);
     try {
-      const answer = await this.exchange(what, path, query, init);
+      const answer = await this.exchange(what, endpoint, query, init);
       observe(statusOutcome(answer.status));
       return answer;
     } catch (error) {
@@ -81,12 +98,12 @@ export class ArchiveTransport {
 
   private async exchange(
     what: string,
-    path: string,
+    endpoint: string,
     query: URLSearchParams,
     init: RequestInit,
   ): Promise<RawAnswer> {
     const search = query.toString();
-    const url = `${this.baseUrl}${path}${search ? `?${search}` : ''}`;
+    const url = `${endpoint}${search ? `?${search}` : ''}`;
     let response: Response;
     let body: string;
     try {

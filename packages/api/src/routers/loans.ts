@@ -7,6 +7,16 @@ import { borrowInput, historyInput, identifierInput } from '../schemas';
 import type { SessionUser } from '../session';
 import { protectedProcedure, router } from '../trpc';
 
+/**
+ * The patron's active loans, from the internal lending API (loan.query with the itemname, Lending's token, no
+ * patron keys), as Open Library's get_loans_of_user reads them. The itemname is the account's, else the one s3auth
+ * names for the keys (a login with keys alone); none: no loans.
+ */
+async function activeLoans(ctx: Context & { session: SessionUser }, s3Keys: S3Keys): Promise<ActiveLoan[]> {
+  const itemname = ctx.session.account.itemname ?? (await ctx.deps.archive.s3auth(s3Keys)).itemname;
+  return itemname ? ctx.deps.archive.loansOf(itemname) : [];
+}
+
 function toLoan(loan: ActiveLoan): Loan {
   return {
     identifier: loan.identifier,
@@ -36,8 +46,10 @@ async function withS3Keys<T>(
 
 export const loansRouter = router({
   list: protectedProcedure.query(async ({ ctx }): Promise<Loan[]> => {
-    const loans = await withS3Keys(ctx, (archive, s3Keys) => archive.userLoans(s3Keys));
-    return loans.map(toLoan);
+    // The keys are not sent to loan.query, but a session without them cannot act on its loans: the patron logs
+    // in again (s3_keys_missing), as for every loans call.
+    const s3Keys = await requireS3Keys(ctx, ctx.session);
+    return (await activeLoans(ctx, s3Keys)).map(toLoan);
   }),
 
   borrow: protectedProcedure
@@ -46,7 +58,7 @@ export const loansRouter = router({
       const action = input.action === 'browse' ? 'browse_book' : 'borrow_book';
       const loans = await withS3Keys(ctx, async (archive, s3Keys) => {
         await archive.loan(s3Keys, input.identifier, action);
-        return archive.userLoans(s3Keys);
+        return activeLoans(ctx, s3Keys);
       });
       ctx.req.log.info({ username: ctx.session.username, identifier: input.identifier, action }, 'loan');
       const loan = loans.find((candidate) => candidate.identifier === input.identifier);
