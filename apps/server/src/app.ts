@@ -96,6 +96,7 @@ export function createApp(config: ServerConfig, overrides: AppOverrides = {}): L
   const deps: ApiDeps = {
     store,
     archive,
+    archiveLinks: config.archiveLinks,
     cookieKeys: cookieKeys(config.appSecret, config.appSecretPrevious),
     sessionTtl: config.sessionTtl,
     s3CookieFormat: config.s3CookieFormat,
@@ -112,7 +113,7 @@ export function createApp(config: ServerConfig, overrides: AppOverrides = {}): L
 
   app.use(logRequests({ logger, metrics }));
   app.use(errorBoundary());
-  app.use(securityHeaders({ production }));
+  app.use(securityHeaders({ production, imagesOrigin: config.archiveLinks.imagesUrl }));
   app.use(healthCheck({ store, archive }));
   app.use(serveMetrics(metrics));
   // /trpc: CSRF guard and body cap, then tRPC itself.

@@ -15,6 +15,8 @@ export interface ServerConfig {
   appSecretPrevious: string[];
   databaseUrl: string;
   archive: { url: string; serviceAccess: string; serviceSecret: string; timeoutMs: number };
+  /** What patrons' browsers open at archive.org (BookReader, covers) and the BookReader links' HMAC key. */
+  archiveLinks: { bookreaderUrl: string; imagesUrl: string; accessSecret: string };
   /** Seconds. */
   sessionTtl: number;
   s3CookieFormat: 'lending' | 'openlibrary';
@@ -88,6 +90,9 @@ const schema = z.object({
   ARCHIVE_SERVICE_ACCESS: z.string().trim().min(1).optional(),
   ARCHIVE_SERVICE_SECRET: z.string().trim().min(1).optional(),
   ARCHIVE_TIMEOUT_MS: z.coerce.number().int().min(1).max(120_000).default(5000),
+  ARCHIVE_BOOKREADER_URL: httpUrl.optional(),
+  ARCHIVE_IMAGES_URL: httpUrl.optional(),
+  ARCHIVE_ACCESS_SECRET: z.string().trim().min(16).optional(),
   SESSION_TTL: z
     .string()
     .default('24h')
@@ -106,13 +111,31 @@ const schema = z.object({
 });
 
 // Variables whose values must never be echoed back in an error.
-const SECRET_VARS = new Set(['APP_SECRET', 'APP_SECRET_PREVIOUS', 'ARCHIVE_SERVICE_SECRET', 'DATABASE_URL']);
+const SECRET_VARS = new Set([
+  'APP_SECRET',
+  'APP_SECRET_PREVIOUS',
+  'ARCHIVE_SERVICE_SECRET',
+  'ARCHIVE_ACCESS_SECRET',
+  'DATABASE_URL',
+]);
 
 export interface LoadEnvOptions {
   /** Where a development secret is generated once and kept (default ./data/app-secret, relative to cwd). */
   secretFile?: string;
   /** The stand-in's service keys, used outside production when none are configured. */
   demoServiceKeys?: () => Promise<{ access: string; secret: string }>;
+  /** The stand-in's BookReader secret, used outside production when ARCHIVE_ACCESS_SECRET is not set. */
+  demoAccessSecret?: () => Promise<string>;
+}
+
+async function defaultDemoAccessSecret(): Promise<string> {
+  const { DEMO_ACCESS_SECRET } = await import('@lending/archive');
+  return DEMO_ACCESS_SECRET;
+}
+
+/** An http(s) URL's origin: what a Content-Security-Policy source names. */
+function originOf(url: string): string {
+  return new URL(url).origin;
 }
 
 async function defaultDemoServiceKeys(): Promise<{ access: string; secret: string }> {
@@ -158,7 +181,7 @@ export async function loadEnv(
     problems.push(`APP_SECRET: must be at least 32 characters (it has ${rawSecret.length})`);
   }
   if (production) {
-    for (const name of ['ARCHIVE_SERVICE_ACCESS', 'ARCHIVE_SERVICE_SECRET']) {
+    for (const name of ['ARCHIVE_SERVICE_ACCESS', 'ARCHIVE_SERVICE_SECRET', 'ARCHIVE_ACCESS_SECRET']) {
       if (!cleaned[name]?.trim()) problems.push(`${name}: required in production`);
     }
   }
@@ -174,6 +197,9 @@ export async function loadEnv(
     serviceSecret ??= demo.secret;
   }
 
+  const accessSecret =
+    e.ARCHIVE_ACCESS_SECRET ?? (await (options.demoAccessSecret ?? defaultDemoAccessSecret)());
+
   return {
     nodeEnv: e.NODE_ENV,
     port: e.PORT,
@@ -182,6 +208,11 @@ export async function loadEnv(
     appSecretPrevious: e.APP_SECRET_PREVIOUS,
     databaseUrl: e.DATABASE_URL,
     archive: { url: e.ARCHIVE_URL, serviceAccess, serviceSecret, timeoutMs: e.ARCHIVE_TIMEOUT_MS },
+    archiveLinks: {
+      bookreaderUrl: originOf(e.ARCHIVE_BOOKREADER_URL ?? e.ARCHIVE_URL),
+      imagesUrl: originOf(e.ARCHIVE_IMAGES_URL ?? e.ARCHIVE_URL),
+      accessSecret,
+    },
     sessionTtl: e.SESSION_TTL,
     s3CookieFormat: e.S3_COOKIE_FORMAT,
     trustProxy: e.TRUST_PROXY,

@@ -227,6 +227,7 @@ function apiDeps(config: ServerConfig, store: AccountStore): ApiDeps {
       serviceSecret: config.archive.serviceSecret,
       timeoutMs: config.archive.timeoutMs,
     }),
+    archiveLinks: config.archiveLinks,
     cookieKeys: cookieKeys(config.appSecret),
     sessionTtl: config.sessionTtl,
     s3CookieFormat: config.s3CookieFormat,

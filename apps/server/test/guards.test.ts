@@ -167,6 +167,7 @@ describe('production over plain http', () => {
     NODE_ENV: 'production',
     ARCHIVE_SERVICE_ACCESS: 'lending-dev-service',
     ARCHIVE_SERVICE_SECRET: 'YN6VB694CP692DPKU5TIFAFH',
+    ARCHIVE_ACCESS_SECRET: 'a-bookreader-access-secret-for-tests',
   };
 
   it('refuses login with a clear 400 instead of a 500 or a session-less login', async () => {

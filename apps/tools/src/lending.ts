@@ -77,6 +77,8 @@ const WORDS: Record<AppErrorCode, string> = {
   lending_limit:
     'archive.org refused: the lending limit is reached, or no copy is free. Return a book, or try again later.',
   not_found: 'No such book or loan. Check the identifier (`pnpm lending loans` lists your loans).',
+  not_borrowed:
+    'You do not have this book on loan now. Borrow it first (`pnpm lending loans` lists your loans).',
   archive_unavailable: 'archive.org is not answering. Try again in a minute.',
   archive_misconfigured:
     'The Lending server cannot use archive.org (its own service keys are refused). Tell its operator.',

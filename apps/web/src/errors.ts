@@ -32,6 +32,8 @@ const MESSAGES: Record<AppErrorCode, string> = {
     'You have reached the lending limit. Return a book before borrowing another, or try again later.',
   not_found:
     'We could not find that book. It may have left the catalogue; reload the page to see the current list.',
+  not_borrowed:
+    'You do not have this book on loan any more, so it cannot be opened. Borrow it again to read it.',
   archive_unavailable:
     'archive.org is not responding right now, so we cannot lend books. Please try again in a few minutes.',
   archive_misconfigured:

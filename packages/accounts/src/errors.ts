@@ -19,6 +19,8 @@ export const APP_ERROR_CODES = [
   /** archive.org's loans API refused (400/409): a lending limit, or no copy to lend. */
   'lending_limit',
   'not_found',
+  /** A BookReader link was asked for a book the patron does not hold on loan now (returned, expired, never). */
+  'not_borrowed',
   /** archive.org failed, timed out or answered nonsense: a retry may succeed. */
   'archive_unavailable',
   /** archive.org refused our own service keys: an operator must fix ARCHIVE_SERVICE_ACCESS / _SECRET. */

@@ -6,6 +6,7 @@ export type {
   ApiDeps,
   ApiLogger,
   ApiMetrics,
+  ArchiveLinks,
   CookieJar,
   CookieName,
   LoginLimiter,
@@ -21,3 +22,4 @@ export { failureLog } from './errors';
 export type { FailureLog } from './errors';
 export { REMEMBER_TTL_SECONDS } from './session';
 export type { Availability, Book, HistoryEntry, KeysSource, Loan, Me } from './outputs';
+export type { ReadLink, SiteConfig } from './outputs';

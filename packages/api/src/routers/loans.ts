@@ -6,6 +6,7 @@ import { dropRefusedS3Keys, requireS3Keys } from '../s3-keys';
 import { borrowInput, historyInput, identifierInput } from '../schemas';
 import type { SessionUser } from '../session';
 import { protectedProcedure, router } from '../trpc';
+import { readLinkProcedure } from './read-link';
 
 function toLoan(loan: ActiveLoan): Loan {
   return {
@@ -35,6 +36,8 @@ async function withS3Keys<T>(
 }
 
 export const loansRouter = router({
+  readLink: readLinkProcedure,
+
   list: protectedProcedure.query(async ({ ctx }): Promise<Loan[]> => {
     const loans = await withS3Keys(ctx, (archive, s3Keys) => archive.userLoans(s3Keys));
     return loans.map(toLoan);
