@@ -162,6 +162,9 @@ async function sideBase(adapter: TRPCAdapter) {
     APP_SECRET: TEST_SECRET,
     DATABASE_URL: `sqlite:${path.join(dir, 'lending.db')}`,
     ARCHIVE_URL: archive.url,
+    // Both sides name the same hosts (each side's stand-in has its own port), so their CSP headers compare equal.
+    ARCHIVE_IMAGES_URL: 'https://archive.org',
+    ARCHIVE_BOOKREADER_URL: 'https://archive.org',
     LOG_LEVEL: 'info',
     WEB_DIST: '/nonexistent-web-dist',
   });
