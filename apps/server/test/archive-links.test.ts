@@ -4,6 +4,7 @@
 import { DEMO_ACCESS_SECRET } from '@lending/archive';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, loadEnv } from '../src/env';
+import { scrub } from '../src/logger';
 import { Client, dataOf, errorOf, startStack } from './helpers';
 import type { Stack } from './helpers';
 
@@ -110,6 +111,17 @@ describe('configuration', () => {
     const error = await loadEnv({ NODE_ENV: 'production' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).message).toContain('ARCHIVE_ACCESS_SECRET: required in production');
+  });
+});
+
+describe('the log scrubber', () => {
+  it('censors the BookReader secret and tokens wherever they appear', () => {
+    const line = scrub({
+      archiveLinks: { accessSecret: 'the-secret', imagesUrl: 'https://archive.org' },
+      link: { token: '1-abc', iaAuthToken: '2-def', id: 'x' },
+    });
+    expect(JSON.stringify(line)).not.toMatch(/the-secret|1-abc|2-def/);
+    expect(line.archiveLinks.imagesUrl).toBe('https://archive.org');
   });
 });
 
