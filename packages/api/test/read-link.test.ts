@@ -1,5 +1,6 @@
 // loans.readLink through the caller, against the real stand-in: the BookReader auth link as Open Library builds it,
 // only for a loan the patron holds now, and opened over real HTTP by the stand-in's BookReaderAuth.php.
+import { spawnSync } from 'node:child_process';
 import { DEMO_ACCESS_SECRET, demoPatrons, makeIaToken } from '@lending/archive';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Browser, Harness } from './harness';
@@ -8,6 +9,41 @@ import { errorOf, failureLogOf, startHarness } from './harness';
 const demo = demoPatrons().find((p) => p.email === 'patron@example.org')!;
 const reader = demoPatrons().find((p) => p.email === 'reader@example.org')!;
 const PRIDE = 'prideandprejudic00aust';
+
+// Open Library's own code (plugins/upstream/borrow.py: ia_hash, make_ia_token, make_bookreader_auth_link), with
+// time.time() fixed to the request's clock, so its link can be compared with ours byte for byte.
+const OL_LINK = `
+import hashlib, hmac, json, sys, time, urllib.parse
+a = json.load(sys.stdin)
+time.time = lambda: a["now"]
+def ia_hash(token_data):
+    return hmac.new(a["secret"].encode("utf-8"), token_data.encode("utf-8"), hashlib.md5).hexdigest()
+def make_ia_token(item_id, expiry_seconds):
+    timestamp = int(time.time() + expiry_seconds)
+    token_data = "%s-%d" % (item_id, timestamp)
+    return "%d-%s" % (timestamp, ia_hash(token_data))
+def make_bookreader_auth_link(loan_key, item_id, book_path, ia_userid=None):
+    auth_link = "%s/bookreader/BookReaderAuth.php?" % a["base"]
+    params = {"uuid": loan_key, "token": make_ia_token(item_id, 600), "id": item_id, "bookPath": book_path,
+              "iaUserId": ia_userid, "iaAuthToken": make_ia_token(ia_userid, 120)}
+    return auth_link + urllib.parse.urlencode(params)
+print(json.dumps(make_bookreader_auth_link("loan-" + a["id"], a["id"], "/stream/" + a["id"], a["userid"])))
+`;
+const pythonProbe = spawnSync('/usr/bin/python3', ['-c', 'import hmac'], { encoding: 'utf8' });
+const noPython = pythonProbe.status !== 0 && process.env.REQUIRE_PYTHON_INTEROP !== '1';
+if (noPython)
+  console.log(
+    'Python comparison skipped: /usr/bin/python3 cannot run (REQUIRE_PYTHON_INTEROP=1 fails instead).',
+  );
+
+function openLibraryLink(args: { now: number; secret: string; base: string; id: string; userid: string }) {
+  const result = spawnSync('/usr/bin/python3', ['-c', OL_LINK], {
+    input: JSON.stringify(args),
+    encoding: 'utf8',
+  });
+  if (result.status !== 0) throw new Error(`python failed: ${result.stderr}`);
+  return JSON.parse(result.stdout) as string;
+}
 
 async function loggedIn(who = demo): Promise<Browser> {
   const browser = h.browser();
@@ -78,6 +114,21 @@ describe('loans.readLink', () => {
     expect(h.recorder.lines.map((line) => line.message)).toContain('read link made');
     expect(logged()).not.toContain(params.token);
     expect(logged()).not.toContain(params.iaAuthToken);
+  });
+
+  it.skipIf(noPython)('is byte for byte the link Open Library’s Python makes at the same time', async () => {
+    const browser = await loggedIn();
+    await browser.call().loans.borrow({ identifier: PRIDE });
+    h.clock = Date.now() + 0.75; // a fractional second, as time.time() has
+    const link = await browser.call().loans.readLink({ identifier: PRIDE });
+    const expected = openLibraryLink({
+      now: h.clock / 1000,
+      secret: DEMO_ACCESS_SECRET,
+      base: h.archiveUrl,
+      id: PRIDE,
+      userid: demo.itemname,
+    });
+    expect(link.url).toBe(expected);
   });
 
   it('refuses a book the patron has not borrowed with not_borrowed, and one another patron holds', async () => {
