@@ -171,6 +171,7 @@ export function createApp(config: ServerConfig, overrides: AppOverrides = {}): L
   const deps: ApiDeps = {
     store,
     archive,
+    archiveLinks: config.archiveLinks,
     cookieKeys: cookieKeys(config.appSecret, config.appSecretPrevious),
     sessionTtl: config.sessionTtl,
     s3CookieFormat: config.s3CookieFormat,
@@ -194,7 +195,7 @@ export function createApp(config: ServerConfig, overrides: AppOverrides = {}): L
   app.use(resolveClientIp(config.proxyTrust));
   app.use(logRequests({ logger, metrics }));
   app.use(errorBoundary());
-  app.use(securityHeaders({ production }));
+  app.use(securityHeaders({ production, imagesOrigin: config.archiveLinks.imagesUrl }));
   const readiness: Readiness = { draining: false };
   app.use(healthCheck({ opening, archive, readiness }));
   // In production /metrics stays off the public listener unless a token guards it; with METRICS_PORT it is

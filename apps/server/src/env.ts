@@ -38,6 +38,8 @@ export interface ServerConfig {
     /** How long a catalogue page and a book's availability are reused (0: not cached). */
     cacheSeconds: number;
   };
+  /** What patrons' browsers open at archive.org (BookReader, covers) and the BookReader links' HMAC key. */
+  archiveLinks: { bookreaderUrl: string; imagesUrl: string; accessSecret: string };
   /** Seconds. */
   sessionTtl: number;
   s3CookieFormat: 'lending' | 'openlibrary';
@@ -174,6 +176,8 @@ const schema = z.object({
   ARCHIVE_MAX_CONCURRENT: z.coerce.number().int().min(1).max(1000).default(DEFAULT_GATE_LIMITS.maxConcurrent),
   ARCHIVE_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(20),
   ARCHIVE_MAX_QUEUE: z.coerce.number().int().min(0).max(100_000).default(DEFAULT_GATE_LIMITS.maxQueue),
+  ARCHIVE_IMAGES_URL: httpUrl.optional(),
+  ARCHIVE_ACCESS_SECRET: z.string().trim().min(16).optional(),
   SESSION_TTL: z
     .string()
     .default('24h')
@@ -245,6 +249,7 @@ const SECRET_VARS = new Set([
   'APP_SECRET',
   'APP_SECRET_PREVIOUS',
   'ARCHIVE_SERVICE_SECRET',
+  'ARCHIVE_ACCESS_SECRET',
   'ARCHIVE_LOAN_API_TOKEN',
   'DATABASE_URL',
   'METRICS_TOKEN',
@@ -258,11 +263,23 @@ export interface LoadEnvOptions {
   demoServiceKeys?: () => Promise<{ access: string; secret: string }>;
   /** The stand-in's lending API token, used outside production when none is configured. */
   demoLoanApiToken?: () => Promise<string>;
+  /** The stand-in's BookReader secret, used outside production when ARCHIVE_ACCESS_SECRET is not set. */
+  demoAccessSecret?: () => Promise<string>;
 }
 
 async function defaultDemoLoanApiToken(): Promise<string> {
   const { DEMO_LOAN_API_TOKEN } = await import('@lending/archive');
   return DEMO_LOAN_API_TOKEN;
+}
+
+async function defaultDemoAccessSecret(): Promise<string> {
+  const { DEMO_ACCESS_SECRET } = await import('@lending/archive');
+  return DEMO_ACCESS_SECRET;
+}
+
+/** An http(s) URL's origin: what a Content-Security-Policy source names. */
+function originOf(url: string): string {
+  return new URL(url).origin;
 }
 
 async function defaultDemoServiceKeys(): Promise<{ access: string; secret: string }> {
@@ -320,7 +337,12 @@ export async function loadEnv(
     problems.push(`APP_SECRET: must be at least 32 characters (it has ${rawSecret.length})`);
   }
   if (production) {
-    for (const name of ['ARCHIVE_SERVICE_ACCESS', 'ARCHIVE_SERVICE_SECRET', 'ARCHIVE_LOAN_API_TOKEN']) {
+    for (const name of [
+      'ARCHIVE_SERVICE_ACCESS',
+      'ARCHIVE_SERVICE_SECRET',
+      'ARCHIVE_LOAN_API_TOKEN',
+      'ARCHIVE_ACCESS_SECRET',
+    ]) {
       if (!cleaned[name]?.trim()) problems.push(`${name}: required in production`);
     }
   }
@@ -357,6 +379,8 @@ export async function loadEnv(
     search: e.ARCHIVE_SEARCH_URL ?? defaults.search,
     bookreader: e.ARCHIVE_BOOKREADER_URL ?? defaults.bookreader,
   };
+  const accessSecret =
+    e.ARCHIVE_ACCESS_SECRET ?? (await (options.demoAccessSecret ?? defaultDemoAccessSecret)());
 
   return {
     nodeEnv: e.NODE_ENV,
@@ -375,6 +399,11 @@ export async function loadEnv(
       maxConcurrent: e.ARCHIVE_MAX_CONCURRENT,
       maxQueue: e.ARCHIVE_MAX_QUEUE,
       cacheSeconds: e.ARCHIVE_CACHE_SECONDS,
+    },
+    archiveLinks: {
+      bookreaderUrl: originOf(e.ARCHIVE_BOOKREADER_URL ?? e.ARCHIVE_URL),
+      imagesUrl: originOf(e.ARCHIVE_IMAGES_URL ?? e.ARCHIVE_URL),
+      accessSecret,
     },
     sessionTtl: e.SESSION_TTL,
     s3CookieFormat: e.S3_COOKIE_FORMAT,

@@ -56,23 +56,31 @@ export function apiGuards(options: { prefix: string; bodyLimit: number }): Middl
   };
 }
 
-const SECURITY_HEADERS: [string, string][] = [
-  ['X-Content-Type-Options', 'nosniff'],
-  ['X-Frame-Options', 'DENY'],
-  ['Referrer-Policy', 'no-referrer'],
-  ['Cross-Origin-Opener-Policy', 'same-origin'],
-  ['Cross-Origin-Resource-Policy', 'same-origin'],
-  [
-    'Content-Security-Policy',
+/** The policy: the page's own origin, plus archive.org's cover image service (`imagesOrigin`) for images only. */
+export function contentSecurityPolicy(imagesOrigin: string): string {
+  return (
     "default-src 'self'; base-uri 'self'; object-src 'none'; frame-ancestors 'none'; form-action 'self'; " +
-      "img-src 'self' data:; style-src 'self' 'unsafe-inline'",
-  ],
-];
+    `img-src 'self' data: ${imagesOrigin}; style-src 'self' 'unsafe-inline'`
+  );
+}
 
-export function securityHeaders(options: { production: boolean }): Middleware {
+function securityHeaderList(imagesOrigin: string): [string, string][] {
+  return [
+    ['X-Content-Type-Options', 'nosniff'],
+    ['X-Frame-Options', 'DENY'],
+    ['Referrer-Policy', 'no-referrer'],
+    ['Cross-Origin-Opener-Policy', 'same-origin'],
+    ['Cross-Origin-Resource-Policy', 'same-origin'],
+    ['Content-Security-Policy', contentSecurityPolicy(imagesOrigin)],
+  ];
+}
+
+/** `imagesOrigin`: the cover image host (ARCHIVE_IMAGES_URL's origin), the one other origin the page loads from. */
+export function securityHeaders(options: { production: boolean; imagesOrigin: string }): Middleware {
+  const headers = securityHeaderList(options.imagesOrigin);
   return async (ctx, next) => {
     // Straight onto the response: on every request, Koa's ctx.set(object) walk costs more than the headers.
-    for (const [name, value] of SECURITY_HEADERS) ctx.res.setHeader(name, value);
+    for (const [name, value] of headers) ctx.res.setHeader(name, value);
     if (options.production && ctx.secure) ctx.res.setHeader('Strict-Transport-Security', 'max-age=31536000');
     await next();
   };

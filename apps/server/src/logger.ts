@@ -18,6 +18,8 @@ export const SECRET_FIELDS = new Set([
   's3keys',
   'keys',
   'token',
+  'iaauthtoken',
+  'accesssecret',
   'cookie',
   'cookies',
   'set-cookie',

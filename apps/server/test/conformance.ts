@@ -165,6 +165,9 @@ async function sideBase(adapter: TRPCAdapter) {
     ARCHIVE_URL: archive.url,
     // Every request reaches the stand-in, so that its faults show at once.
     ARCHIVE_CACHE_SECONDS: '0',
+    // Both sides name the same hosts (each side's stand-in has its own port), so their CSP headers compare equal.
+    ARCHIVE_IMAGES_URL: 'https://archive.org',
+    ARCHIVE_BOOKREADER_URL: 'https://archive.org',
     LOG_LEVEL: 'info',
     WEB_DIST: '/nonexistent-web-dist',
   });
@@ -225,6 +228,7 @@ function apiDeps(config: ServerConfig, store: AccountStore): ApiDeps {
   return {
     store: guardStore(store),
     archive: archiveClientFor(config),
+    archiveLinks: config.archiveLinks,
     cookieKeys: cookieKeys(config.appSecret),
     sessionTtl: config.sessionTtl,
     s3CookieFormat: config.s3CookieFormat,

@@ -169,6 +169,7 @@ describe('production over plain http', () => {
     ARCHIVE_SERVICE_ACCESS: 'lending-dev-service',
     ARCHIVE_SERVICE_SECRET: 'YN6VB694CP692DPKU5TIFAFH',
     ARCHIVE_LOAN_API_TOKEN: DEMO_LOAN_API_TOKEN,
+    ARCHIVE_ACCESS_SECRET: 'a-bookreader-access-secret-for-tests',
   };
 
   it('refuses login with a clear 400 instead of a 500 or a session-less login', async () => {

@@ -1,6 +1,8 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useId, useState, type FormEvent } from 'react';
 import { PENDING_LABEL, useLendingAction, type LendingAction } from './actions';
+import { Cover } from './Cover';
+import { ReadButton } from './ReadButton';
 import { trpc } from './trpc';
 import type { Book } from './types';
 import { Empty, formText, LoadError, Loading, Screen, Waiting } from './ui';
@@ -132,6 +134,7 @@ function BookCard({ book }: { book: Book }) {
 
   return (
     <li className={`book${mine ? ' book-mine' : ''}`}>
+      <Cover identifier={book.identifier} title={book.title} />
       <h2 id={titleId} className="book-title">
         {book.title}
       </h2>
@@ -149,6 +152,7 @@ function BookCard({ book }: { book: Book }) {
       )}
       {actions.length > 0 && (
         <div className="actions">
+          {mine && <ReadButton identifier={book.identifier} describedBy={titleId} />}
           {actions.map(({ action, label, primary }) => (
             <button
               key={action}

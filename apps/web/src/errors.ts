@@ -35,6 +35,8 @@ const MESSAGES: Record<AppErrorCode, string> = {
   print_disabled_only: 'Only patrons with print-disabled access may borrow this book.',
   not_found:
     'We could not find that book. It may have left the catalogue; reload the page to see the current list.',
+  not_borrowed:
+    'You do not have this book on loan any more, so it cannot be opened. Borrow it again to read it.',
   archive_unavailable:
     'archive.org is not responding right now, so we cannot lend books. Please try again in a few minutes.',
   archive_busy: 'The library is very busy right now. Please try again in a moment.',

@@ -23,6 +23,8 @@ export const APP_ERROR_CODES = [
   /** archive.org's loans API refused (400) a book only print-disabled patrons may borrow. */
   'print_disabled_only',
   'not_found',
+  /** A BookReader link was asked for a book the patron does not hold on loan now (returned, expired, never). */
+  'not_borrowed',
   /** archive.org failed, timed out or answered nonsense: a retry may succeed. */
   'archive_unavailable',
   /** Too many archive.org calls at once (queue full or wait too long), or the request spent its budget. */

@@ -66,6 +66,11 @@ export const API_ERRORS: Record<AppErrorCode, ErrorContract> = {
     log: 'info',
   },
   not_found: { trpcCode: 'NOT_FOUND', message: 'No such book or loan.', log: 'info' },
+  not_borrowed: {
+    trpcCode: 'FORBIDDEN',
+    message: 'The patron does not have this book on loan now; borrow it to read it.',
+    log: 'info',
+  },
   archive_unavailable: {
     trpcCode: 'SERVICE_UNAVAILABLE',
     message: 'archive.org is not answering; a retry may succeed.',

@@ -85,10 +85,21 @@ export interface LoginLimiter {
   check(kind: LimitKind, ip: string, subject: string): Promise<LimitDecision>;
 }
 
+/** Where patrons' browsers reach archive.org themselves, and the secret BookReader links are signed with. */
+export interface ArchiveLinks {
+  /** Origin of the BookReader (Open Library's `bookreader_host`), e.g. https://archive.org; no trailing slash. */
+  bookreaderUrl: string;
+  /** Origin of the cover image service (`/services/img/<identifier>`); no trailing slash. */
+  imagesUrl: string;
+  /** HMAC key of BookReader auth tokens (Open Library's `ia_access_secret`); a secret. */
+  accessSecret: string;
+}
+
 /** Built once per server from its config. */
 export interface ApiDeps {
   store: AccountStore;
   archive: ArchiveClient;
+  archiveLinks: ArchiveLinks;
   /** The keys that seal and open the `session` and `s3` cookies (from APP_SECRET and APP_SECRET_PREVIOUS). */
   cookieKeys: CookieKeys;
   /** Server-side lifetime of a session that is not remembered, in seconds (SESSION_TTL). */

@@ -6,6 +6,7 @@ export type {
   ApiDeps,
   ApiLogger,
   ApiMetrics,
+  ArchiveLinks,
   CookieJar,
   CookieName,
   CookieRejectionReason,
@@ -32,3 +33,4 @@ export {
 } from './session';
 export type { Availability, Book, BookPage, HistoryEntry, KeysSource, Loan, Me } from './outputs';
 export { MAX_PAGE_SIZE } from './schemas';
+export type { ReadLink, SiteConfig } from './outputs';

@@ -60,3 +60,15 @@ export interface HistoryEntry {
   action: string;
   at: string;
 }
+
+/** A BookReader auth link for a book the patron holds now; open it before `expiresAt` (two minutes). */
+export interface ReadLink {
+  url: string;
+  expiresAt: string;
+}
+
+/** What the SPA needs to know about this server's configuration: only what a browser may see. */
+export interface SiteConfig {
+  /** Origin of archive.org's cover image service: covers are `<imagesUrl>/services/img/<identifier>`. */
+  imagesUrl: string;
+}

@@ -8,8 +8,7 @@ import { getTRPCErrorShape, TRPCError } from '@trpc/server';
 import { ArchiveClient, openAccountStore } from '@lending/accounts';
 import type { AccountStore } from '@lending/accounts';
 import { cookieKeys } from '@lending/crypto';
-import type { CookieRejection } from '@lending/crypto';
-import { DEMO_LOAN_API_TOKEN, DEMO_SERVICE_KEYS, startArchive } from '@lending/archive';
+import { DEMO_ACCESS_SECRET, DEMO_LOAN_API_TOKEN, DEMO_SERVICE_KEYS, startArchive } from '@lending/archive';
 import type { ArchiveState } from '@lending/archive';
 import { appRouter, createCaller, createContext, failureLog } from '../src';
 import type {
@@ -88,6 +87,8 @@ export interface HarnessOptions {
   sessionTtl?: number;
   s3CookieFormat?: 'lending' | 'openlibrary';
   archiveTimeoutMs?: number;
+  /** The BookReader links' HMAC key (default: the stand-in's). */
+  accessSecret?: string;
   /** Replaces the archive client, e.g. with a subclass that plays an archive.org answer the stand-in has not. */
   archiveClient?: (options: ConstructorParameters<typeof ArchiveClient>[0]) => ArchiveClient;
 }
@@ -177,6 +178,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   harness.deps = {
     store,
     archive,
+    archiveLinks: {
+      bookreaderUrl: archiveServer.url,
+      imagesUrl: archiveServer.url,
+      accessSecret: options.accessSecret ?? DEMO_ACCESS_SECRET,
+    },
     cookieKeys: cookieKeys(options.secret ?? SECRET, options.previousSecrets ?? []),
     sessionTtl: options.sessionTtl ?? DAY,
     s3CookieFormat: options.s3CookieFormat ?? 'lending',

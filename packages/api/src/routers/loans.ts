@@ -6,6 +6,7 @@ import { dropRefusedS3Keys, requireS3Keys } from '../s3-keys';
 import { borrowInput, historyInput, identifierInput } from '../schemas';
 import type { SessionUser } from '../session';
 import { protectedProcedure, router } from '../trpc';
+import { readLinkProcedure } from './read-link';
 
 /**
  * The patron's active loans, from the internal lending API (loan.query with the itemname, Lending's token, no
@@ -45,6 +46,8 @@ async function withS3Keys<T>(
 }
 
 export const loansRouter = router({
+  readLink: readLinkProcedure,
+
   list: protectedProcedure.query(async ({ ctx }): Promise<Loan[]> => {
     // The keys are not sent to loan.query, but a session without them cannot act on its loans: the patron logs
     // in again (s3_keys_missing), as for every loans call.
