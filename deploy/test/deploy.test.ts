@@ -1,11 +1,11 @@
 // The production build, deployed the way the README's "Deploy" section says: `pnpm build`, then
-// `pnpm --filter @lending/deploy deploy --prod --legacy <folder>`, into a temporary folder outside the
-// workspace. From there, with plain `node` and no development dependency in reach, the stand-in and the
+// `pnpm --filter @lending/deploy --config.inject-workspace-packages=true deploy --prod <folder>`, into a
+// temporary folder outside the workspace. From there, with plain `node` and no development dependency in reach, the stand-in and the
 // server start (NODE_ENV=production), the SPA is served, and the purge runs: --dry-run, then for real
 // (its SQLite rebuild is a child process, sqlite-rebuild.mjs, that must sit beside the bundle).
 // Slow (a build and an install): about 10 s.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DEMO_SERVICE_KEYS } from '@lending/archive';
@@ -35,7 +35,15 @@ beforeAll(() => {
   database = path.join(folder, 'data', 'lending.sqlite');
   execFileSync(process.execPath, ['build.mjs'], { cwd: deployPackage, stdio: 'pipe' });
   pnpm(
-    ['--filter', '@lending/deploy', 'deploy', '--prod', '--prefer-offline', '--legacy', out],
+    [
+      '--filter',
+      '@lending/deploy',
+      '--config.inject-workspace-packages=true',
+      'deploy',
+      '--prod',
+      '--prefer-offline',
+      out,
+    ],
     deployPackage,
   );
 }, 180_000);
@@ -51,9 +59,20 @@ describe('the deployed build (slow)', () => {
     expect(programs.sort()).toEqual(
       ['archive.mjs', 'lending.mjs', 'purge.mjs', 'seed.mjs', 'server.mjs', 'sqlite-rebuild.mjs'].sort(),
     );
-    expect(existsSync(path.join(out, 'dist/web/index.html'))).toBe(true);
+    for (const file of [
+      'dist/web/index.html',
+      'haproxy/haproxy.cfg',
+      'systemd/lending@.service',
+      'lending.env.example',
+    ]) {
+      expect(existsSync(path.join(out, file)), file).toBe(true);
+    }
+    const manifest = JSON.parse(readFileSync(path.join(out, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
+    expect(Object.keys(manifest.dependencies).sort()).toEqual(['better-sqlite3', 'pg']);
     const topLevel = readdirSync(path.join(out, 'node_modules')).filter((f) => !f.startsWith('.'));
-    expect(topLevel.filter((name) => name !== '@lending').sort()).toEqual(['better-sqlite3', 'pg']);
+    expect(topLevel.sort()).toEqual(['better-sqlite3', 'pg']);
     for (const dev of ['tsx', 'typescript', 'vitest', 'esbuild', 'koa', 'zod']) {
       expect(existsSync(path.join(out, 'node_modules', dev)), dev).toBe(false);
     }
