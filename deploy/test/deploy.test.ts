@@ -46,7 +46,8 @@ beforeAll(() => {
     ],
     deployPackage,
   );
-}, 180_000);
+  // Up to minutes when better-sqlite3 must be compiled for this Node (CI's Node 24 run compiles it once).
+}, 600_000);
 
 afterAll(async () => {
   await Promise.all(running.map((p) => p.stop()));
