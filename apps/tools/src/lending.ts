@@ -1,7 +1,7 @@
 // `pnpm lending borrow|return|loans|read`: a small command on the typed client, the way another internal
 // app would use the Lending API (log in with S3 keys, keep the cookies, call procedures).
 import type { AppErrorCode } from '@lending/api';
-import { createLendingClient } from '@lending/api/client';
+import { createLendingClient } from '@lending/client';
 import type { LendingEnv } from './env';
 
 export const USAGE = `Usage: pnpm lending <command>
