@@ -107,7 +107,7 @@ export function createApp(config: ServerConfig, overrides: AppOverrides = {}): L
       serviceAccess: config.archive.serviceAccess,
       serviceSecret: config.archive.serviceSecret,
       timeoutMs: config.archive.timeoutMs,
-      observer: metrics.archiveCall,
+      observer: (endpoint, outcome, seconds) => metrics.archiveCall(endpoint, outcome, seconds),
     });
   const deps: ApiDeps = {
     store,

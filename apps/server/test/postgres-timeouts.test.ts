@@ -215,7 +215,7 @@ describe.skipIf(!available)('PostgreSQL with timeouts', () => {
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    cleanups.push(async () => void child.kill('SIGKILL'));
+    cleanups.push(() => Promise.resolve(void child.kill('SIGKILL')));
     let url: string | undefined;
     const deadline = Date.now() + 20_000;
     while (!url && Date.now() < deadline) {
