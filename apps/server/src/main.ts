@@ -27,6 +27,9 @@ async function main(): Promise<void> {
   );
   const metricsListener = server.metricsListener();
   if (metricsListener) logger.info({ url: metricsListener.url }, `metrics on ${metricsListener.url}`);
+  else if (config.nodeEnv === 'production' && config.metrics.token === undefined) {
+    logger.warn({}, 'no metrics served: set METRICS_PORT or METRICS_TOKEN to read /metrics in production');
+  }
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
