@@ -63,7 +63,8 @@ export interface Listening {
   url: string;
   port: number;
   server: http.Server;
-  close(): Promise<void>;
+  /** Stops accepting, and resolves once in-flight requests are done, cutting them after `graceMs` (10 s). */
+  close(graceMs?: number): Promise<void>;
 }
 
 export interface LendingApp {
@@ -79,8 +80,11 @@ export interface LendingApp {
   metricsListener(): MetricsListener | null;
   /** From now on /readyz answers 503, so that balancers stop sending; requests are still served. */
   beginShutdown(): void;
-  /** Stops every listener (draining in-flight requests), then closes the store if this app opened it. */
-  close(): Promise<void>;
+  /**
+   * Stops every listener (draining in-flight requests, cut after `graceMs`, default 10 s), then closes the store if
+   * this app opened it.
+   */
+  close(graceMs?: number): Promise<void>;
 }
 
 /** Stops accepting connections and resolves once in-flight requests have finished (or after `graceMs`). */
@@ -264,17 +268,17 @@ export function createApp(config: ServerConfig, overrides: AppOverrides = {}): L
         url: `http://${host.includes(':') ? `[${host}]` : host}:${actual}`,
         port: actual,
         server,
-        close: async () => {
+        close: async (graceMs?: number) => {
           listeners.delete(listening);
-          await closeServer(server);
+          await closeServer(server, graceMs);
         },
       };
       listeners.add(listening);
       return listening;
     },
-    async close() {
+    async close(graceMs) {
       readiness.draining = true;
-      await Promise.all([...listeners].map((l) => l.close()));
+      await Promise.all([...listeners].map((l) => l.close(graceMs)));
       const metricsServer = await metricsListening?.catch(() => null);
       await metricsServer?.close();
       if (ownsLimitStore) await limitStore.close();

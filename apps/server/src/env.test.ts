@@ -217,6 +217,63 @@ describe('loadEnv', () => {
   });
 });
 
+describe('loadEnv: PostgreSQL pool and timeouts, metrics, shutdown', () => {
+  it('has the documented defaults', async () => {
+    const config = await loadEnv(base, { demoServiceKeys: demoKeys });
+    expect(config.database).toEqual({
+      poolMax: 10,
+      statementTimeoutMs: 5000,
+      lockTimeoutMs: 2000,
+      queryTimeoutMs: 6000,
+      connectTimeoutMs: 2000,
+    });
+    expect(config.metrics).toEqual({ port: undefined, host: '127.0.0.1', token: undefined });
+    expect(config.shutdown).toEqual({ delayMs: 0, timeoutMs: 15_000 });
+  });
+
+  it('parses them', async () => {
+    const config = await loadEnv(
+      {
+        ...base,
+        DATABASE_POOL_MAX: '25',
+        DATABASE_STATEMENT_TIMEOUT_MS: '10000',
+        DATABASE_LOCK_TIMEOUT_MS: '500',
+        DATABASE_QUERY_TIMEOUT_MS: '12000',
+        DATABASE_CONNECT_TIMEOUT_MS: '3000',
+        METRICS_PORT: '9464',
+        METRICS_HOST: '10.0.0.5',
+        METRICS_TOKEN: 'a-metrics-token-of-some-length',
+        SHUTDOWN_DELAY_MS: '5000',
+        SHUTDOWN_TIMEOUT_MS: '30000',
+      },
+      { demoServiceKeys: demoKeys },
+    );
+    expect(config.database).toEqual({
+      poolMax: 25,
+      statementTimeoutMs: 10_000,
+      lockTimeoutMs: 500,
+      queryTimeoutMs: 12_000,
+      connectTimeoutMs: 3000,
+    });
+    expect(config.metrics).toEqual({ port: 9464, host: '10.0.0.5', token: 'a-metrics-token-of-some-length' });
+    expect(config.shutdown).toEqual({ delayMs: 5000, timeoutMs: 30_000 });
+  });
+
+  it('names each bad value, and never prints the metrics token', async () => {
+    const error = await failure({
+      ...base,
+      DATABASE_POOL_MAX: '0',
+      DATABASE_QUERY_TIMEOUT_MS: 'soon',
+      METRICS_PORT: '70000',
+      METRICS_TOKEN: 'short-tok',
+    });
+    for (const name of ['DATABASE_POOL_MAX', 'DATABASE_QUERY_TIMEOUT_MS', 'METRICS_PORT', 'METRICS_TOKEN']) {
+      expect(error.message).toContain(name);
+    }
+    expect(error.message).not.toContain('short-tok');
+  });
+});
+
 describe('parseDuration', () => {
   it.each([
     ['86400', 86400],

@@ -104,10 +104,12 @@ export function createLogger(
   // A child's bindings (`log.child({ ... })`) are serialised once, when the child is made, and never pass through
   // `formatters.log` (pino applies `formatters.bindings` to the root's base only): scrub them here. Children
   // inherit this method from the root, so grandchildren are scrubbed too.
-  const child = logger.child;
-  logger.child = function scrubbedChild(this: Logger, bindings, options) {
+  type ChildFn = (this: Logger, bindings: pino.Bindings, options?: pino.ChildLoggerOptions) => Logger;
+  const child = Reflect.get(logger, 'child') as unknown as ChildFn;
+  const scrubbedChild: ChildFn = function (this: Logger, bindings, options) {
     return child.call(this, scrub(bindings), options);
-  } as typeof child;
+  };
+  Reflect.set(logger, 'child', scrubbedChild);
   return logger;
 }
 

@@ -1,7 +1,7 @@
 // Starts the server from the environment. SIGTERM/SIGINT: /readyz turns 503 at once, then after SHUTDOWN_DELAY_MS
 // the listener closes and in-flight requests drain, then the store closes, exit 0; whatever the database or the
 // clients do, the process is gone within SHUTDOWN_TIMEOUT_MS (exit 1 if the bound was needed).
-import { openAccountStore } from '@lending/accounts';
+import { PostgresAccountStore, openAccountStore } from '@lending/accounts';
 import { createApp } from './app';
 import { ConfigError, loadEnv, postgresTuning } from './env';
 import { createLogger } from './logger';
@@ -27,6 +27,9 @@ async function main(): Promise<void> {
   );
   const metricsListener = server.metricsListener();
   if (metricsListener) logger.info({ url: metricsListener.url }, `metrics on ${metricsListener.url}`);
+  else if (config.nodeEnv === 'production' && config.metrics.token === undefined) {
+    logger.warn({}, 'no metrics served: set METRICS_PORT or METRICS_TOKEN to read /metrics in production');
+  }
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
@@ -34,6 +37,7 @@ async function main(): Promise<void> {
     stopping = true;
     server.beginShutdown();
     const { delayMs, timeoutMs } = config.shutdown;
+    const deadline = Date.now() + timeoutMs;
     logger.info({ signal, delayMs, timeoutMs }, 'shutting down: /readyz answers 503, then draining');
     setTimeout(() => {
       logger.error({ timeoutMs }, 'shutdown did not finish in time: exiting anyway');
@@ -44,8 +48,12 @@ async function main(): Promise<void> {
       try {
         if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
         logger.info({}, 'draining in-flight requests');
-        await server.close();
-        await store.close();
+        // In-flight requests get what the bound leaves, minus time for the store to close.
+        await server.close(Math.max(1000, timeoutMs - delayMs - 3000));
+        // PostgreSQL: connections that have not ended by then (a database that stopped answering) are cut.
+        if (store instanceof PostgresAccountStore)
+          await store.close(Math.max(100, deadline - Date.now() - 500));
+        else await store.close();
         logger.info({}, 'stopped');
         logger.flush();
         process.exit(0);

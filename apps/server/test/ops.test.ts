@@ -200,4 +200,15 @@ describe('metric labels', () => {
     ).toBeGreaterThanOrEqual(1);
     expect(text).toContain('# TYPE lending_archive_request_duration_seconds histogram');
   });
+
+  it('count an archive.org call that runs out of time as a timeout', async () => {
+    stack = await startStack({ env: { ARCHIVE_TIMEOUT_MS: '300' } });
+    stack.archive!.state.fault = { kind: 'hang' };
+    expect((await new Client(stack.url).login()).status).toBe(503);
+    stack.archive!.state.fault = null;
+    const text = await (await fetch(`${stack.url}/metrics`)).text();
+    expect(
+      sample(text, 'lending_archive_request_duration_seconds_count{endpoint="xauthn",outcome="timeout"}'),
+    ).toBe(1);
+  });
 });

@@ -121,6 +121,11 @@ describe.skipIf(!available)('PostgreSQL with timeouts', () => {
       expect(value.status).toBe(503);
       expect(['database_unavailable', 'database_busy']).toContain(errorOf(value).data.appCode);
     }
+    console.log(
+      `database stalled: ${replies.length} requests answered 503 in at most ${Math.round(
+        Math.max(...replies.map(({ ms }) => ms)),
+      )} ms (bound ${REQUEST_BOUND_MS} ms)`,
+    );
     // The database really is down (not merely busy) for most of them.
     expect(replies.some(({ value }) => errorOf(value).data.appCode === 'database_unavailable')).toBe(true);
 
@@ -215,7 +220,7 @@ describe.skipIf(!available)('PostgreSQL with timeouts', () => {
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    cleanups.push(async () => void child.kill('SIGKILL'));
+    cleanups.push(() => Promise.resolve(void child.kill('SIGKILL')));
     let url: string | undefined;
     const deadline = Date.now() + 20_000;
     while (!url && Date.now() < deadline) {
@@ -240,6 +245,7 @@ describe.skipIf(!available)('PostgreSQL with timeouts', () => {
 
     const code = await exited;
     const took = performance.now() - signalled;
+    console.log(`SIGTERM with the database stalled: exited (code ${code}) after ${Math.round(took)} ms`);
     expect(took).toBeLessThan(6000 + 3000);
     expect(code).not.toBeNull(); // exited by itself, not killed
     await inFlight;

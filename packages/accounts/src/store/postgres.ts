@@ -524,9 +524,9 @@ export class PostgresAccountStore implements AccountStore {
   async close(timeoutMs = 5000): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    const ending = Promise.all(
-      [this.pool.end(), this.probePool?.end()].map((p) => p?.catch(() => undefined)),
-    );
+    const ends = [this.pool.end()];
+    if (this.probePool) ends.push(this.probePool.end());
+    const ending = Promise.all(ends.map((end) => end.catch(() => undefined)));
     if (!(await settleWithin(ending, timeoutMs))) {
       for (const client of this.sockets) {
         (client as unknown as { connection?: { stream?: Socket } }).connection?.stream?.destroy();
