@@ -159,6 +159,7 @@ describe.skipIf(!available)('login limits on one Redis', () => {
   it('starts and limits with a Redis that refuses connections', async () => {
     const prefix = uniquePrefix();
     const stack = await instance('redis://127.0.0.1:1', prefix, { perIp: 2 });
+    expect(stack.logs.some((line) => line.includes('the redis store does not answer at start'))).toBe(true);
     expect((await rightLogin(stack.url, '203.0.113.90')).status).toBe(200);
     const from = { forwardedFor: '198.51.100.90' };
     for (let i = 0; i < 2; i++) {
