@@ -15,6 +15,7 @@ import {
   metricValue,
   metricsOf,
   redisAnswers,
+  redisKeys,
   rightLogin,
   uniquePrefix,
 } from './limits-support';
@@ -86,6 +87,10 @@ describe.skipIf(!available)('login limits on one Redis', () => {
     for (const stack of [c, d]) {
       expect(metricValue(await metricsOf(stack.url), 'lending_limiter_store_failures_total')).toBe(0);
     }
+    // Emails are kept as keyed hashes only: no key names a patron.
+    const keys = await redisKeys(prefix);
+    expect(keys.length).toBeGreaterThan(0);
+    expect(keys.filter((key) => key.includes('@'))).toEqual([]);
     // Nothing was degraded.
     const metrics = await metricsOf(a.url);
     expect(metricValue(metrics, 'lending_limiter_store_failures_total')).toBe(0);

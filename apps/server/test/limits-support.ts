@@ -105,6 +105,17 @@ export async function redisAnswers(file: string): Promise<boolean> {
 /** A key prefix no other test (or run) uses. */
 export const uniquePrefix = (): string => `lending-test:${randomBytes(6).toString('hex')}:`;
 
+/** Every key under `prefix`. */
+export async function redisKeys(prefix: string): Promise<string[]> {
+  const redis = new Redis(REDIS_URL_TEST, { maxRetriesPerRequest: 0 });
+  redis.on('error', () => undefined);
+  try {
+    return await redis.keys(`${prefix}*`);
+  } finally {
+    redis.disconnect();
+  }
+}
+
 /** Deletes every key under `prefix`. */
 export async function dropRedisPrefix(prefix: string): Promise<void> {
   const redis = new Redis(REDIS_URL_TEST, { maxRetriesPerRequest: 0 });
