@@ -21,7 +21,12 @@ export function mutate(
   base: string,
   procedure: string,
   input: unknown,
-  options: { forwardedFor?: string; localAddress?: string; cookie?: string } = {},
+  options: {
+    forwardedFor?: string;
+    localAddress?: string;
+    cookie?: string;
+    headers?: Record<string, string>;
+  } = {},
 ): Promise<Answer> {
   const url = new URL(`${base}/trpc/${procedure}`);
   const body = JSON.stringify(input);
@@ -39,6 +44,7 @@ export function mutate(
           'content-length': Buffer.byteLength(body),
           ...(options.forwardedFor ? { 'x-forwarded-for': options.forwardedFor } : {}),
           ...(options.cookie ? { cookie: options.cookie } : {}),
+          ...options.headers,
         },
       },
       (res) => {
