@@ -249,11 +249,20 @@ export function createApp(config: ServerConfig, overrides: AppOverrides = {}): L
       }
       // A shared limit store gets a moment to connect; if it cannot, the insurance store answers meanwhile.
       let waited: NodeJS.Timeout | undefined;
-      await Promise.race([
-        limitStore.ready().catch(() => undefined),
-        new Promise((resolve) => (waited = setTimeout(resolve, 2000))),
+      const limitsReady = await Promise.race([
+        limitStore.ready().then(
+          () => true,
+          () => false,
+        ),
+        new Promise<boolean>((resolve) => (waited = setTimeout(() => resolve(false), 2000))),
       ]);
       clearTimeout(waited);
+      if (!limitsReady) {
+        logger.warn(
+          { store: limitStore.kind },
+          `login limits: the ${limitStore.kind} store does not answer at start; each instance limits on its own in-memory counters until it does`,
+        );
+      }
       const handle = app.callback();
       const server = http.createServer((req, res) => void handle(req, res));
       await new Promise<void>((resolve, reject) => {

@@ -80,7 +80,7 @@ export function trpcMount(options: {
         ctx,
         400,
         'BAD_REQUEST',
-        'Sign-in needs HTTPS. Serve this site over TLS, or set TRUST_PROXY=true behind a TLS proxy that sends X-Forwarded-Proto.',
+        'Sign-in needs HTTPS. Serve this site over TLS, or set TRUST_PROXY=true behind a TLS proxy that sends X-Forwarded-Proto (and TRUSTED_PROXIES or PROXY_HOPS when the proxy is not on this host).',
       );
     }
 

@@ -15,6 +15,7 @@ import {
   metricValue,
   metricsOf,
   redisAnswers,
+  redisKeys,
   rightLogin,
   uniquePrefix,
 } from './limits-support';
@@ -86,6 +87,10 @@ describe.skipIf(!available)('login limits on one Redis', () => {
     for (const stack of [c, d]) {
       expect(metricValue(await metricsOf(stack.url), 'lending_limiter_store_failures_total')).toBe(0);
     }
+    // Emails are kept as keyed hashes only: no key names a patron.
+    const keys = await redisKeys(prefix);
+    expect(keys.length).toBeGreaterThan(0);
+    expect(keys.filter((key) => key.includes('@'))).toEqual([]);
     // Nothing was degraded.
     const metrics = await metricsOf(a.url);
     expect(metricValue(metrics, 'lending_limiter_store_failures_total')).toBe(0);
@@ -159,6 +164,7 @@ describe.skipIf(!available)('login limits on one Redis', () => {
   it('starts and limits with a Redis that refuses connections', async () => {
     const prefix = uniquePrefix();
     const stack = await instance('redis://127.0.0.1:1', prefix, { perIp: 2 });
+    expect(stack.logs.some((line) => line.includes('the redis store does not answer at start'))).toBe(true);
     expect((await rightLogin(stack.url, '203.0.113.90')).status).toBe(200);
     const from = { forwardedFor: '198.51.100.90' };
     for (let i = 0; i < 2; i++) {

@@ -21,7 +21,12 @@ export function mutate(
   base: string,
   procedure: string,
   input: unknown,
-  options: { forwardedFor?: string; localAddress?: string; cookie?: string } = {},
+  options: {
+    forwardedFor?: string;
+    localAddress?: string;
+    cookie?: string;
+    headers?: Record<string, string>;
+  } = {},
 ): Promise<Answer> {
   const url = new URL(`${base}/trpc/${procedure}`);
   const body = JSON.stringify(input);
@@ -39,6 +44,7 @@ export function mutate(
           'content-length': Buffer.byteLength(body),
           ...(options.forwardedFor ? { 'x-forwarded-for': options.forwardedFor } : {}),
           ...(options.cookie ? { cookie: options.cookie } : {}),
+          ...options.headers,
         },
       },
       (res) => {
@@ -104,6 +110,17 @@ export async function redisAnswers(file: string): Promise<boolean> {
 
 /** A key prefix no other test (or run) uses. */
 export const uniquePrefix = (): string => `lending-test:${randomBytes(6).toString('hex')}:`;
+
+/** Every key under `prefix`. */
+export async function redisKeys(prefix: string): Promise<string[]> {
+  const redis = new Redis(REDIS_URL_TEST, { maxRetriesPerRequest: 0 });
+  redis.on('error', () => undefined);
+  try {
+    return await redis.keys(`${prefix}*`);
+  } finally {
+    redis.disconnect();
+  }
+}
 
 /** Deletes every key under `prefix`. */
 export async function dropRedisPrefix(prefix: string): Promise<void> {

@@ -177,6 +177,31 @@ describe('X-Forwarded-For is believed only from the configured proxies', () => {
     expect((await rightLogin(stack.url, '203.0.113.100')).status).toBe(200);
   });
 
+  it("ignores an untrusted peer's X-Forwarded-Proto too", async () => {
+    stack = await startStack({
+      env: {
+        NODE_ENV: 'production',
+        ARCHIVE_SERVICE_ACCESS: 'lending-dev-service',
+        ARCHIVE_SERVICE_SECRET: 'YN6VB694CP692DPKU5TIFAFH',
+        TRUST_PROXY: 'true',
+        TRUSTED_PROXIES: '127.0.0.1',
+      },
+    });
+    const input = { email: DEMO.email, password: DEMO.password };
+    const https = { 'x-forwarded-proto': 'https' };
+    const direct = await mutate(stack.url, 'auth.login', input, {
+      localAddress: '127.0.0.2',
+      headers: https,
+    });
+    expect(direct.status).toBe(400);
+    expect(JSON.stringify(direct.body)).toMatch(/HTTPS/);
+    const viaProxy = await mutate(stack.url, 'auth.login', input, {
+      localAddress: '127.0.0.1',
+      headers: https,
+    });
+    expect(viaProxy.status).toBe(200);
+  });
+
   it('with PROXY_HOPS=2 takes the address two hops from the right', async () => {
     stack = await startStack({
       env: { TRUST_PROXY: 'true', PROXY_HOPS: '2' },

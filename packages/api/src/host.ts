@@ -52,7 +52,8 @@ export interface ApiLogger {
 /**
  * What a limited attempt proves: a password for an email, archive.org keys for an access key, a one-time code
  * (or a request for one) for an email. Each kind has its own per-subject counters; the per-network and site-wide
- * failure counters are shared by all kinds.
+ * failure counters are shared by all kinds. For a request that must always count (sending a one-time code), end
+ * the attempt with `fail()` once the request is made.
  */
 export type LimitKind = 'password' | 'keys' | 'code';
 
