@@ -5,7 +5,7 @@
 // loopback by default), or straight from another loopback address (127.0.0.2) for a direct client.
 import { demoPatrons } from '@lending/archive';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Client, DEMO, errorOf, startStack } from './helpers';
+import { Client, DEMO, PRODUCTION_ENV, errorOf, startStack } from './helpers';
 import type { Stack } from './helpers';
 import { login, metricValue, metricsOf, mutate, rightLogin } from './limits-support';
 
@@ -180,9 +180,7 @@ describe('X-Forwarded-For is believed only from the configured proxies', () => {
   it("ignores an untrusted peer's X-Forwarded-Proto too", async () => {
     stack = await startStack({
       env: {
-        NODE_ENV: 'production',
-        ARCHIVE_SERVICE_ACCESS: 'lending-dev-service',
-        ARCHIVE_SERVICE_SECRET: 'YN6VB694CP692DPKU5TIFAFH',
+        ...PRODUCTION_ENV,
         TRUST_PROXY: 'true',
         TRUSTED_PROXIES: '127.0.0.1',
       },

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { METHOD_LABELS } from '../src/metrics';
 import { PROCEDURE_NAMES } from '../src/trpc';
-import { Client, startStack } from './helpers';
+import { Client, PRODUCTION_ENV, startStack } from './helpers';
 import type { Stack } from './helpers';
 
 let stack: Stack;
@@ -17,11 +17,7 @@ afterEach(async () => {
   await stack.close();
 });
 
-const PRODUCTION = {
-  NODE_ENV: 'production',
-  ARCHIVE_SERVICE_ACCESS: 'service-access',
-  ARCHIVE_SERVICE_SECRET: 'service-secret',
-};
+const PRODUCTION = PRODUCTION_ENV;
 const TOKEN = 'metrics-token-0123456789abcdef';
 
 function webDist(): string {
