@@ -367,9 +367,12 @@ export class ArchiveClient {
     return this.transport.parse(what, answer, schema);
   }
 
-  /** The patron's active loans (OL's get_loans_of_user: loan.query with userid = the itemname). */
-  loansOf(itemname: string): Promise<ActiveLoan[]> {
-    return this.loanFlights.run(itemname, async () => {
+  /**
+   * The patron's active loans (OL's get_loans_of_user: loan.query with userid = the itemname). Concurrent lookups
+   * for one patron share a call; `fresh` (right after a loan action) starts its own, so it sees that action.
+   */
+  loansOf(itemname: string, options: { fresh?: boolean } = {}): Promise<ActiveLoan[]> {
+    const query = async () => {
       const answer = await this.lendingApi('loan.query', itemname, loanQuerySchema);
       const loans = answer.result.map((loan): ActiveLoan => ({
         identifier: loan.identifier,
@@ -386,7 +389,8 @@ export class ArchiveClient {
         for (const loan of loans) loan.title ??= titles.get(loan.identifier) ?? null;
       }
       return loans;
-    });
+    };
+    return options.fresh ? query() : this.loanFlights.run(itemname, query);
   }
 
   /** The identifiers of the books the patron waits for (waitinglist.query). */
