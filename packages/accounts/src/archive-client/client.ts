@@ -123,6 +123,8 @@ export class ArchiveClient {
   private readonly pageFlights = new SingleFlight<CataloguePage>();
   private readonly statuses: TtlCache<BookAvailability>;
   private readonly statusFlights = new Map<string, Promise<Map<string, BookAvailability>>>();
+  /** Loan actions so far: an availability answer asked before one is not cached. */
+  private loanActions = 0;
   private readonly titles: TtlCache<string>;
   private readonly loanFlights = new SingleFlight<ActiveLoan[]>();
   private readonly waitFlights = new SingleFlight<string[]>();
@@ -303,8 +305,9 @@ export class ArchiveClient {
         throw unavailable(`${answer.what}: unexpected HTTP ${answer.status}`);
       }
     } finally {
-      // Whatever happened, this book's availability may have changed.
-      this.statuses.delete(identifier);
+      // Whatever happened, this book's availability may have changed: forget it, and neither join nor keep an
+      // answer asked before now.
+      this.forgetAvailability(identifier);
     }
   }
 
@@ -441,6 +444,7 @@ export class ArchiveClient {
 
   private async fetchAvailability(identifiers: string[]): Promise<Map<string, BookAvailability>> {
     const what = 'availability';
+    const actionsBefore = this.loanActions;
     const query = new URLSearchParams({ identifier: identifiers.join(','), scope: 'printdisabled' });
     const answer = await this.transport.send(what, this.endpoints.availability, query, {
       method: 'GET',
@@ -471,7 +475,8 @@ export class ArchiveClient {
         availableToWaitlist: raw.available_to_waitlist ?? false,
         waitlistLength: Number.isSafeInteger(waiting) && waiting >= 0 ? waiting : 0,
       };
-      this.statuses.set(identifier, status);
+      // An answer asked before a loan action of this server may be stale: served to this request, not kept.
+      if (this.loanActions === actionsBefore) this.statuses.set(identifier, status);
       map.set(identifier, status);
     }
     return map;
@@ -480,6 +485,8 @@ export class ArchiveClient {
   /** Forgets what is cached about a book (after this server lent or returned it). */
   forgetAvailability(identifier: string): void {
     this.statuses.delete(identifier);
+    this.statusFlights.delete(identifier);
+    this.loanActions++;
   }
 
   // The catalogue (advancedsearch), asked without any keys.
