@@ -126,6 +126,8 @@ export class ArchiveClient {
   private readonly pageFlights = new SingleFlight<CataloguePage>();
   private readonly statuses: TtlCache<BookAvailability>;
   private readonly statusFlights = new Map<string, Promise<Map<string, BookAvailability>>>();
+  /** Loan actions so far: an availability answer asked before one is not cached. */
+  private loanActions = 0;
   private readonly titles: TtlCache<string>;
   private readonly loanFlights = new SingleFlight<ActiveLoan[]>();
   private readonly waitFlights = new SingleFlight<string[]>();
@@ -311,8 +313,9 @@ export class ArchiveClient {
         throw unavailable(`${answer.what}: unexpected HTTP ${answer.status}`);
       }
     } finally {
-      // Whatever happened, this book's availability may have changed.
-      this.statuses.delete(identifier);
+      // Whatever happened, this book's availability may have changed: forget it, and neither join nor keep an
+      // answer asked before now.
+      this.forgetAvailability(identifier);
     }
   }
 
@@ -375,9 +378,12 @@ export class ArchiveClient {
     return this.transport.parse(what, answer, schema);
   }
 
-  /** The patron's active loans (OL's get_loans_of_user: loan.query with userid = the itemname). */
-  loansOf(itemname: string): Promise<ActiveLoan[]> {
-    return this.loanFlights.run(itemname, async () => {
+  /**
+   * The patron's active loans (OL's get_loans_of_user: loan.query with userid = the itemname). Concurrent lookups
+   * for one patron share a call; `fresh` (right after a loan action) starts its own, so it sees that action.
+   */
+  loansOf(itemname: string, options: { fresh?: boolean } = {}): Promise<ActiveLoan[]> {
+    const query = async () => {
       const answer = await this.lendingApi('loan.query', itemname, loanQuerySchema);
       const loans = answer.result.map((loan): ActiveLoan => ({
         identifier: loan.identifier,
@@ -394,7 +400,8 @@ export class ArchiveClient {
         for (const loan of loans) loan.title ??= titles.get(loan.identifier) ?? null;
       }
       return loans;
-    });
+    };
+    return options.fresh ? query() : this.loanFlights.run(itemname, query);
   }
 
   /** The identifiers of the books the patron waits for (waitinglist.query). */
@@ -445,6 +452,7 @@ export class ArchiveClient {
 
   private async fetchAvailability(identifiers: string[]): Promise<Map<string, BookAvailability>> {
     const what = 'availability';
+    const actionsBefore = this.loanActions;
     const query = new URLSearchParams({ identifier: identifiers.join(','), scope: 'printdisabled' });
     const answer = await this.transport.send(what, this.endpoints.availability, query, {
       method: 'GET',
@@ -475,7 +483,8 @@ export class ArchiveClient {
         availableToWaitlist: raw.available_to_waitlist ?? false,
         waitlistLength: Number.isSafeInteger(waiting) && waiting >= 0 ? waiting : 0,
       };
-      this.statuses.set(identifier, status);
+      // An answer asked before a loan action of this server may be stale: served to this request, not kept.
+      if (this.loanActions === actionsBefore) this.statuses.set(identifier, status);
       map.set(identifier, status);
     }
     return map;
@@ -484,6 +493,8 @@ export class ArchiveClient {
   /** Forgets what is cached about a book (after this server lent or returned it). */
   forgetAvailability(identifier: string): void {
     this.statuses.delete(identifier);
+    this.statusFlights.delete(identifier);
+    this.loanActions++;
   }
 
   // The catalogue (advancedsearch), asked without any keys.

@@ -13,9 +13,13 @@ import { readLinkProcedure } from './read-link';
  * patron keys), as Open Library's get_loans_of_user reads them. The itemname is the account's, else the one s3auth
  * names for the keys (a login with keys alone); none: no loans.
  */
-async function activeLoans(ctx: Context & { session: SessionUser }, s3Keys: S3Keys): Promise<ActiveLoan[]> {
+async function activeLoans(
+  ctx: Context & { session: SessionUser },
+  s3Keys: S3Keys,
+  options: { fresh?: boolean } = {},
+): Promise<ActiveLoan[]> {
   const itemname = ctx.session.account.itemname ?? (await ctx.deps.archive.s3auth(s3Keys)).itemname;
-  return itemname ? ctx.deps.archive.loansOf(itemname) : [];
+  return itemname ? ctx.deps.archive.loansOf(itemname, options) : [];
 }
 
 function toLoan(loan: ActiveLoan): Loan {
@@ -61,7 +65,7 @@ export const loansRouter = router({
       const action = input.action === 'browse' ? 'browse_book' : 'borrow_book';
       const loans = await withS3Keys(ctx, async (archive, s3Keys) => {
         await archive.loan(s3Keys, input.identifier, action);
-        return activeLoans(ctx, s3Keys);
+        return activeLoans(ctx, s3Keys, { fresh: true });
       });
       ctx.req.log.info({ username: ctx.session.username, identifier: input.identifier, action }, 'loan');
       const loan = loans.find((candidate) => candidate.identifier === input.identifier);
