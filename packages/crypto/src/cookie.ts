@@ -1,6 +1,7 @@
 // Sealed cookies (docs/ARCHITECTURE.md, "Cookies"): a Fernet token around a small JSON payload, bound to a purpose
 // (the cookie's name) and to a user. Also reads, and for s3 can write, Open Library's own `access:secret`.
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, createSecretKey, timingSafeEqual } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { Fernet, deriveKey, InvalidToken, openToken } from './fernet';
 import type { InvalidTokenReason } from './fernet';
 import { decodeUtf8 } from './internal';
@@ -38,7 +39,7 @@ export type CookieRejection =
 export interface CookieKeys {
   readonly fernets: readonly Fernet[];
   /** HMAC keys for accessKeyFingerprint, one per secret, in the same order. */
-  readonly fingerprintKeys: readonly Buffer[];
+  readonly fingerprintKeys: readonly KeyObject[];
 }
 
 /** Browsers keep at most about 4096 bytes per cookie; we refuse to seal more and do not try to open more. */
@@ -70,8 +71,11 @@ export function cookieKeys(secret: string, previous: readonly string[] = []): Co
     fernets: Object.freeze(secrets.map((each) => new Fernet(deriveKey(each)))),
     // A key of its own (not the Fernet key), so that a fingerprint reveals nothing about the cookie keys.
     fingerprintKeys: Object.freeze(
+      // Key objects made once: an HMAC under a raw buffer key imports the key on every call.
       secrets.map((each) =>
-        createHash('sha256').update('lending access-key fingerprint\0').update(each).digest(),
+        createSecretKey(
+          createHash('sha256').update('lending access-key fingerprint\0').update(each).digest(),
+        ),
       ),
     ),
   });
