@@ -37,7 +37,7 @@ const CONNECTIONS = 50;
 const SECRET_A = `scaleout-secret-a-${randomBytes(16).toString('hex')}`;
 const SECRET_B = `scaleout-secret-b-${randomBytes(16).toString('hex')}`;
 
-async function reachable(what: string, required: string, probe: () => Promise<unknown>): Promise<boolean> {
+async function reachable(what: string, required: string, probe: () => unknown): Promise<boolean> {
   try {
     await probe();
     return true;
@@ -67,7 +67,7 @@ function redisCommand(url: URL, ...args: string[]): Promise<string> {
 }
 
 const available =
-  (await reachable(`no haproxy at ${HAPROXY}`, 'REQUIRE_HAPROXY', async () => {
+  (await reachable(`no haproxy at ${HAPROXY}`, 'REQUIRE_HAPROXY', () => {
     if (!existsSync(HAPROXY)) throw new Error('missing');
   })) &&
   (await reachable('no PostgreSQL at DATABASE_URL_TEST', 'REQUIRE_POSTGRES', async () => {
@@ -335,7 +335,7 @@ describe.skipIf(!available)('three instances behind HAProxy (slow)', () => {
       haproxy.kill('SIGTERM');
       await exited;
     }
-    await Promise.all(instances.map((i) => i.program?.stop()));
+    await Promise.all(instances.flatMap((i) => (i.program ? [i.program.stop()] : [])));
     await redisProxy?.stop();
     await archive?.close();
     const client = new pg.Client({ connectionString: BASE_URL });
@@ -407,17 +407,16 @@ describe.skipIf(!available)('three instances behind HAProxy (slow)', () => {
 
     const failures: { at: number; what: string }[] = [];
     const started = Date.now();
-    const load = autocannon({
-      url: balancer + target,
-      connections: CONNECTIONS,
-      duration: LOAD_SECONDS,
-      headers,
-    });
+    let finish: (result: autocannon.Result) => void = () => undefined;
+    const finished = new Promise<autocannon.Result>((resolve) => (finish = resolve));
+    const load = autocannon(
+      { url: balancer + target, connections: CONNECTIONS, duration: LOAD_SECONDS, headers },
+      (_error, result) => finish(result),
+    );
     load.on('response', (_client, status) => {
       if (status !== 200) failures.push({ at: Date.now(), what: String(status) });
     });
-    load.on('reqError', (error) => failures.push({ at: Date.now(), what: error.message }));
-    const finished = new Promise<autocannon.Result>((resolve) => load.once('done', resolve));
+    load.on('reqError', (error: Error) => failures.push({ at: Date.now(), what: error.message }));
 
     // SIGTERM lending1 after 4 s; it drains and exits; it comes back (same port) and HAProxy takes it again.
     await sleep(4000);
