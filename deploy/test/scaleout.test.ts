@@ -509,6 +509,15 @@ describe.skipIf(!available)('three instances behind HAProxy (slow)', () => {
     );
     expect(warned.length).toBe(3);
     expect(degraded.length).toBe(3);
+    // Never a fail-open: each instance's own limiter still counts, so the pair limit now holds per instance (the
+    // first refusal comes after each of the three has seen its four failures, not after four in all).
+    const down: number[] = [];
+    while (down.length < 18 && !down.includes(429)) {
+      down.push((await login(balancer, DEMO.email, `down-${down.length}-nope`, '127.0.0.6')).status);
+    }
+    console.log(`scaleout 5: wrong passwords while Redis is unreachable: ${down.join(', ')}`);
+    expect(down.at(-1)).toBe(429);
+    expect(down.slice(0, 12).every((status) => status === 401)).toBe(true);
 
     await redisProxy.start();
     const backAt = Date.now();
