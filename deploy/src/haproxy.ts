@@ -12,6 +12,8 @@ export interface HaproxyOptions {
   servers: readonly string[];
   /** Health-check interval in milliseconds (default: the file's, 1 s). */
   checkIntervalMs?: number;
+  /** A PEM file (certificate and key): the balancer terminates TLS (`bind … ssl crt <file>`), as in production. */
+  tlsCertificate?: string;
 }
 
 const ADDRESS = /^[\w.-]+:\d{1,5}$|^\[[\da-f:]+\]:\d{1,5}$/i;
@@ -36,7 +38,11 @@ export function renderHaproxyConfig(
   const indent = /^\s*/.exec(lines[begin]!)![0];
   const servers = options.servers.map((address, i) => `${indent}server lending${i + 1} ${address}`);
   const out = [...lines.slice(0, begin + 1), ...servers, ...lines.slice(end)];
-  out[bind] = `${/^\s*/.exec(lines[bind]!)![0]}bind ${options.bind}`;
+  if (options.tlsCertificate !== undefined && !/^[\w./-]+$/.test(options.tlsCertificate)) {
+    throw new Error(`not a plain file path: ${JSON.stringify(options.tlsCertificate)}`);
+  }
+  const tls = options.tlsCertificate === undefined ? '' : ` ssl crt ${options.tlsCertificate}`;
+  out[bind] = `${/^\s*/.exec(lines[bind]!)![0]}bind ${options.bind}${tls}`;
   let text = out.join('\n');
   if (options.checkIntervalMs !== undefined) {
     const ms = Math.max(1, Math.round(options.checkIntervalMs));

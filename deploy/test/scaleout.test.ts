@@ -12,6 +12,7 @@ import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -136,9 +137,10 @@ interface Answer {
 }
 
 /**
- * One request through node:http from `localAddress` (any 127.x.y.z: HAProxy appends it to X-Forwarded-For, so
- * each step can be a client network of its own). X-Forwarded-Proto: https stands for the TLS that HAProxy
- * terminates in production (`bind :443 ssl`); without TLS in the test, the client says it.
+ * One request from `localAddress` (any 127.x.y.z: HAProxy appends it to X-Forwarded-For, so each step can be a
+ * client network of its own): https to the balancer, which terminates TLS as in production (a self-signed
+ * certificate of this run), http to an instance directly. Every request also claims `X-Forwarded-Proto: https`:
+ * HAProxy must overwrite it with what the connection really was (the servers trust it from loopback).
  */
 function request(
   base: string,
@@ -147,9 +149,11 @@ function request(
 ): Promise<Answer> {
   const url = new URL(pathname, base);
   const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+  const tls = url.protocol === 'https:';
   return new Promise((resolve, reject) => {
-    const req = http.request(
+    const req = (tls ? https : http).request(
       {
+        ...(tls ? { rejectUnauthorized: false } : {}),
         host: url.hostname,
         port: url.port,
         path: url.pathname + url.search,
@@ -211,6 +215,7 @@ describe.skipIf(!available)('three instances behind HAProxy (slow)', () => {
   let redisProxy: TcpProxy;
   let haproxy: ChildProcess;
   let balancer: string;
+  let plainBalancerPort: number;
   const haproxyLog: LogLine[] = [];
   const schema = `lending_scaleout_${randomBytes(6).toString('hex')}`;
   const prefix = `lending-scaleout:${randomBytes(6).toString('hex')}:`;
@@ -299,12 +304,34 @@ describe.skipIf(!available)('three instances behind HAProxy (slow)', () => {
     await Promise.all(instances.slice(1).map(startInstance));
 
     const port = await freePort();
-    balancer = `http://127.0.0.1:${port}`;
+    balancer = `https://127.0.0.1:${port}`;
+    plainBalancerPort = await freePort();
+    const certificate = path.join(folder, 'balancer.pem');
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-keyout',
+        certificate,
+        '-out',
+        certificate,
+      ],
+      { stdio: 'ignore' },
+    );
     const config = path.join(folder, 'haproxy.cfg');
     writeFileSync(
       config,
       renderHaproxyConfig({
         bind: `127.0.0.1:${port}`,
+        tlsCertificate: certificate,
         servers: instances.map((i) => `127.0.0.1:${i.port}`),
         checkIntervalMs: CHECK_MS,
       }),
@@ -351,6 +378,34 @@ describe.skipIf(!available)('three instances behind HAProxy (slow)', () => {
       `${prefix}*`,
     );
     if (folder) rmSync(folder, { recursive: true, force: true });
+  });
+
+  it('0. a client on plain http cannot claim https through the balancer: production refuses to sign in', async () => {
+    const plain = path.join(folder, 'haproxy-plain.cfg');
+    writeFileSync(
+      plain,
+      renderHaproxyConfig({
+        bind: `127.0.0.1:${plainBalancerPort}`,
+        servers: instances.map((i) => `127.0.0.1:${i.port}`),
+        checkIntervalMs: CHECK_MS,
+      }),
+    );
+    const second = spawn(HAPROXY, ['-db', '-f', plain], { stdio: 'ignore' });
+    try {
+      let answer: Answer | null = null;
+      for (let tries = 0; tries < 50 && answer?.status !== 400; tries++) {
+        answer = await login(`http://127.0.0.1:${plainBalancerPort}`, DEMO.email, DEMO.password).catch(
+          () => null,
+        );
+        if (answer?.status !== 400) await new Promise((r) => setTimeout(r, 100));
+      }
+      // The client's X-Forwarded-Proto: https was replaced by http: "Sign-in needs HTTPS", no session.
+      expect(answer?.status).toBe(400);
+      expect(answer?.body).toMatch(/HTTPS/);
+      expect(answer?.setCookies).toEqual([]);
+    } finally {
+      second.kill('SIGTERM');
+    }
   });
 
   it('1. a patron logs in through the balancer; the following requests land on every instance and succeed', async () => {
