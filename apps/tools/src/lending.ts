@@ -82,6 +82,8 @@ const WORDS: Record<AppErrorCode, string> = {
     'The Lending server cannot use archive.org (its own service keys are refused). Tell its operator.',
   revision_conflict: 'The account changed at the same moment. Run the command again.',
   database_unavailable: "The Lending server's database is not answering. Try again in a minute.",
+  invalid_code: 'The one-time code was refused (wrong, expired or already used). Ask for a new one.',
+  print_disabled_only: 'This book is lent only to patrons with print-disabled access.',
 };
 
 interface ClientError {

@@ -38,6 +38,10 @@ const MESSAGES: Record<AppErrorCode, string> = {
     'The library cannot reach archive.org because of a problem on our side. Please try again later.',
   revision_conflict: 'Your account was being updated at the same moment. Please try again.',
   database_unavailable: 'The library is briefly unavailable. Please try again in a few minutes.',
+  invalid_code:
+    'That code is not valid: it may be mistyped, expired (codes last 10 minutes) or already used. Check the latest email, or ask for a new code.',
+  print_disabled_only:
+    'This book is lent only to readers with print-disabled access. If you qualify, ask archive.org to add it to your account.',
 };
 
 export const OFFLINE_MESSAGE = 'You are offline. Reconnect to the internet and try again.';

@@ -27,6 +27,10 @@ export const APP_ERROR_CODES = [
   'revision_conflict',
   /** The account database does not answer. */
   'database_unavailable',
+  /** A one-time login code archive.org did not accept: wrong, expired, already used, or burnt by wrong tries. */
+  'invalid_code',
+  /** The book is lent only to print-disabled patrons, and this patron has no such access. */
+  'print_disabled_only',
 ] as const;
 export type AppErrorCode = (typeof APP_ERROR_CODES)[number];
 

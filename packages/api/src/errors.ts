@@ -76,6 +76,16 @@ export const API_ERRORS: Record<AppErrorCode, ErrorContract> = {
     message: 'The account database is not answering; a retry may succeed.',
     log: 'error',
   },
+  invalid_code: {
+    trpcCode: 'UNAUTHORIZED',
+    message: 'The one-time code is wrong, expired or already used; request a new one.',
+    log: 'info',
+  },
+  print_disabled_only: {
+    trpcCode: 'FORBIDDEN',
+    message: 'This book is lent only to patrons with print-disabled access.',
+    log: 'info',
+  },
 };
 
 /** The message of a fault: nothing about it leaves the server. */

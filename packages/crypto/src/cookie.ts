@@ -4,7 +4,8 @@ import { Fernet, deriveKey, InvalidToken, openToken } from './fernet';
 import type { InvalidTokenReason } from './fernet';
 import { decodeUtf8 } from './internal';
 
-export type SessionPayload = { pur: 'session'; sub: string; rem: boolean };
+/** `pd`: the patron has print-disabled access (xauthn's has_disability_access); absent in older cookies. */
+export type SessionPayload = { pur: 'session'; sub: string; rem: boolean; pd?: boolean };
 export type S3Payload = { pur: 's3'; sub: string; access: string; secret: string };
 export type CookiePayload = SessionPayload | S3Payload;
 export type CookiePurpose = CookiePayload['pur'];
@@ -67,7 +68,7 @@ export function sealCookie(keys: CookieKeys, payload: CookiePayload, options: Se
   if (parsed === null) {
     throw new TypeError(
       "not a valid cookie payload: pur 'session' with sub and rem, or 's3' with sub, access and secret; " +
-        `strings non-empty and at most ${MAX_FIELD_LENGTH} characters, rem a boolean, no other fields`,
+        `strings non-empty and at most ${MAX_FIELD_LENGTH} characters, rem (and the optional pd) a boolean, no other fields`,
     );
   }
   let plaintext: string;
@@ -207,6 +208,7 @@ function hasExactly(value: object, keys: readonly string[]): boolean {
 }
 
 const SESSION_KEYS = ['pur', 'sub', 'rem'] as const;
+const SESSION_KEYS_PD = ['pur', 'sub', 'rem', 'pd'] as const;
 const S3_KEYS = ['pur', 'sub', 'access', 'secret'] as const;
 
 /** The payload rebuilt with exactly its known fields, or null when it is not exactly a valid payload. */
@@ -216,9 +218,13 @@ function parsePayload(value: unknown): CookiePayload | null {
   const { pur, sub } = record;
   if (!isField(sub)) return null;
   if (pur === 'session') {
-    const { rem } = record;
-    if (!hasExactly(record, SESSION_KEYS) || typeof rem !== 'boolean') return null;
-    return { pur, sub, rem };
+    const { rem, pd } = record;
+    // `pd` is optional (cookies sealed before it existed have none); nothing else may be added.
+    const keys = pd === undefined ? SESSION_KEYS : SESSION_KEYS_PD;
+    if (!hasExactly(record, keys) || typeof rem !== 'boolean') return null;
+    if (pd === undefined) return { pur, sub, rem };
+    if (typeof pd !== 'boolean') return null;
+    return { pur, sub, rem, pd };
   }
   if (pur === 's3') {
     const { access, secret } = record;

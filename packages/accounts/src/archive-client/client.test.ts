@@ -222,7 +222,11 @@ describe('ArchiveClient answers', () => {
       json({ success: true, version: 1, s3: { access: 'A', secret: 'S' }, ttl: 3600 }),
     );
     expect(await ok.client.issueKey({ email: 'a@b.co', token: 't' })).toEqual({ access: 'A', secret: 'S' });
-    expect(JSON.parse(ok.calls[0]!.body)).toMatchObject({ key_type: 's3', email: 'a@b.co', token: 't' });
+    expect(JSON.parse(ok.calls[0]!.body)).toMatchObject({
+      key_type: 's3',
+      email: 'a@b.co',
+      issuer_token: 't',
+    });
     const refused = scripted(() => json({ success: false, values: { reason: 'invalid_token' } }, 401));
     expect(await refused.client.issueKey({ token: 't' })).toBeNull();
   });

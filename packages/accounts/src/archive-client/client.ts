@@ -1,6 +1,7 @@
 // ArchiveClient: the archive.org services the account code uses, one method per call. xauthn (with our service
 // keys), s3auth and the patron loans API (with the patron's S3 keys), advancedsearch (the catalogue). Every call
 // has a timeout and every answer is validated (transport.ts); failures are AppErrors with a stable code.
+import { isIP } from 'node:net';
 import type { z } from 'zod';
 import { AppError } from '../errors';
 import type { S3Keys } from '../types';
@@ -14,7 +15,10 @@ import type {
   XauthnResponse,
   XauthnValues,
 } from './results';
+import { issueOtpSchema, otpRateLimited, otpUnexpectedStatus, redeemOtpSchema, redeemRefusal } from './otp';
+import type { RedeemOtpResult } from './otp';
 import { ArchiveTransport, errorCodeOf, unavailable } from './transport';
+import type { RawAnswer } from './transport';
 import {
   authenticateSchema,
   docSchema,
@@ -28,6 +32,11 @@ import {
   s3KeysSchema,
   searchSchema,
 } from './wire-schemas';
+
+/** The X-Originating-IP header OL sends with the OTP calls, when the patron's address is an IP address. */
+function originatingIp(ip: string | null): Record<string, string> {
+  return ip !== null && isIP(ip) !== 0 ? { 'x-originating-ip': ip } : {};
+}
 
 export interface ArchiveClientOptions {
   /** e.g. https://archive.org, or the stand-in's http://127.0.0.1:3001 (a path prefix is kept). */
@@ -60,10 +69,19 @@ export class ArchiveClient {
   // xauthn: the patron's archive.org account, asked with our service keys.
 
   private async xauthn<T>(op: string, body: Record<string, unknown>, schema: z.ZodType<T>): Promise<T> {
+    return this.transport.parse(`xauthn ${op}`, await this.xauthnRaw(op, body), schema);
+  }
+
+  /** One xauthn call, its answer unread (but for our service keys refused); `headers` add to the JSON ones. */
+  private async xauthnRaw(
+    op: string,
+    body: Record<string, unknown>,
+    headers: Record<string, string> = {},
+  ): Promise<RawAnswer> {
     const what = `xauthn ${op}`;
     const answer = await this.transport.send(what, '/services/xauthn/', new URLSearchParams({ op }), {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      headers: { ...headers, 'content-type': 'application/json', accept: 'application/json' },
       body: JSON.stringify({ ...body, access: this.serviceKeys.access, secret: this.serviceKeys.secret }),
     });
     if (answer.status === 403) {
@@ -72,7 +90,7 @@ export class ArchiveClient {
         `${what}: archive.org refused our service keys (HTTP 403): check ARCHIVE_SERVICE_ACCESS and ARCHIVE_SERVICE_SECRET`,
       );
     }
-    return this.transport.parse(what, answer, schema);
+    return answer;
   }
 
   /** xauthn authenticate; the email is trimmed and lower-cased as Open Library does. */
@@ -112,9 +130,46 @@ export class ArchiveClient {
     const body: Record<string, string> = { key_type: 's3' };
     if (query.email !== undefined) body.email = String(query.email).trim().toLowerCase();
     if (query.itemname !== undefined) body.itemname = String(query.itemname);
-    if (query.token !== undefined) body.token = String(query.token);
+    // `issuer_token` since OL #13086 (`token` before).
+    if (query.token !== undefined) body.issuer_token = String(query.token);
     const answer = await this.xauthn('issue_key', body, issueKeySchema);
     return answer.success ? { access: answer.s3.access, secret: answer.s3.secret } : null;
+  }
+
+  /**
+   * xauthn issue_otp: archive.org emails the patron a one-time code. It answers alike for known and unknown
+   * emails. `ip` is the patron's address (X-Originating-IP), by which archive.org limits codes too.
+   */
+  async issueOtp(email: string, ip: string | null): Promise<void> {
+    const op = 'issue_otp';
+    const answer = await this.xauthnRaw(
+      op,
+      { email: String(email).trim().toLowerCase(), service: 'ol' },
+      originatingIp(ip),
+    );
+    const refused = otpRateLimited(op, answer) ?? otpUnexpectedStatus(op, answer);
+    if (refused) throw refused;
+    const result = this.transport.parse(`xauthn ${op}`, answer, issueOtpSchema);
+    if (!result.success) {
+      const reason = /^[a-z_]{1,64}$/.test(result.error ?? '') ? result.error : 'no error code';
+      throw unavailable(`xauthn ${op}: refused (${reason})`);
+    }
+  }
+
+  /** xauthn redeem_otp: the code (sent as `password`, as OL does) for a token, or archive.org's reason. */
+  async redeemOtp(email: string, code: string, ip: string | null): Promise<RedeemOtpResult> {
+    const op = 'redeem_otp';
+    const answer = await this.xauthnRaw(
+      op,
+      { email: String(email).trim().toLowerCase(), password: String(code) },
+      originatingIp(ip),
+    );
+    const refused = otpRateLimited(op, answer) ?? otpUnexpectedStatus(op, answer);
+    if (refused) throw refused;
+    const result = this.transport.parse(`xauthn ${op}`, answer, redeemOtpSchema);
+    if (!result.success) return { success: false, reason: redeemRefusal(result) };
+    const { email: answered, token, s3 } = result.values;
+    return { success: true, email: answered ?? null, token: token ?? null, s3Keys: s3 ?? null };
   }
 
   // s3auth: whose S3 keys these are.
@@ -179,6 +234,9 @@ export class ArchiveClient {
     switch (answer.status) {
       case 400:
       case 409:
+        // A book lent only to print-disabled patrons, refused to one without that access: say so.
+        if (errorCodeOf(answer.body) === 'print_disabled_only')
+          throw new AppError('print_disabled_only', refusal());
         throw new AppError('lending_limit', refusal());
       case 401:
       case 403:
@@ -226,7 +284,12 @@ export class ArchiveClient {
   async availability(identifier: string, s3Keys?: S3Keys): Promise<LendingStatus> {
     const answer = await this.loans('availability', identifier, s3Keys ?? null, {}, lendingStatusSchema);
     const status: LendingStatus = { ...answer.lending_status };
-    for (const key of ['user_has_borrowed', 'user_has_browsed', 'user_on_waitlist'] as const) {
+    for (const key of [
+      'is_printdisabled',
+      'user_has_borrowed',
+      'user_has_browsed',
+      'user_on_waitlist',
+    ] as const) {
       if (status[key] === undefined) delete status[key];
     }
     return status;

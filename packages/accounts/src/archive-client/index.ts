@@ -13,3 +13,4 @@ export type {
   XauthnValues,
 } from './results';
 export { s3KeysSchema } from './wire-schemas';
+export type { RedeemOtpResult } from './otp';
