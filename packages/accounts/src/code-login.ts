@@ -1,10 +1,11 @@
 // Login with a one-time code archive.org emails the patron, as Open Library's `account_login_otp_issue` and
 // `account_login_otp_redeem` do it (openlibrary/plugins/upstream/account.py): xauthn issue_otp; then redeem_otp,
 // the keys from its answer or else issue_key with the token it returned, then the same audit as a login with S3
-// keys (s3auth, info, find or create the account). Every refusal is an AppError.
+// keys (s3auth, info, find or create the account: `auditAccounts` with the keys this returns). Every refusal is an
+// AppError.
 import { z } from 'zod';
-import { auditAccounts, emailSchema } from './audit';
-import type { AuditDeps, AuditResult } from './audit';
+import type { ArchiveClient } from './archive-client';
+import { emailSchema } from './audit';
 import { AppError } from './errors';
 import type { S3Keys } from './types';
 
@@ -25,7 +26,7 @@ function validEmail(input: unknown): string {
  * alike, and so must we): nobody learns which emails have accounts.
  */
 export async function requestLoginCode(
-  deps: Pick<AuditDeps, 'archive'>,
+  deps: { archive: ArchiveClient },
   input: { email: unknown; ip: string | null },
 ): Promise<{ email: string }> {
   const email = validEmail(input.email);
@@ -48,11 +49,14 @@ function refusalFor(reason: string): AppError {
   }
 }
 
-/** Redeems the code and logs the patron in with the keys it yields; the result is the audit's. */
-export async function loginWithCode(
-  deps: AuditDeps,
+/**
+ * Redeems the code for the patron's S3 keys: the caller logs in with them (`auditAccounts`, the S3 path), as
+ * Open Library does.
+ */
+export async function redeemLoginCode(
+  deps: { archive: ArchiveClient },
   input: { email: unknown; code: unknown; ip: string | null },
-): Promise<AuditResult> {
+): Promise<S3Keys> {
   const email = validEmail(input.email);
   const code = codeSchema.safeParse(input.code);
   if (!code.success) throw new AppError('invalid_code', 'malformed_code');
@@ -67,5 +71,5 @@ export async function loginWithCode(
   if (!s3Keys)
     throw new AppError('archive_unavailable', 'otp_redeem_incomplete: no keys and issue_key refused');
 
-  return auditAccounts(deps, s3Keys);
+  return s3Keys;
 }

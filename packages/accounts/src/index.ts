@@ -16,7 +16,7 @@ export type {
   RedeemOtpResult,
 } from './archive-client';
 export { auditAccounts, usernameBase } from './audit';
-export { loginWithCode, requestLoginCode } from './code-login';
+export { redeemLoginCode, requestLoginCode } from './code-login';
 export type { AuditDeps, AuditResult, Credentials } from './audit';
 export { getS3Keys } from './s3-keys';
 export type { S3KeysLookup, S3KeysSource, S3KeysStoreFallback } from './s3-keys';

@@ -20,6 +20,14 @@ export const loginWithKeysInput = z.object({
   remember: z.boolean().optional(),
 });
 
+export const requestCodeInput = z.object({ email: z.string().max(254) });
+
+export const loginWithCodeInput = z.object({
+  email: z.string().max(254),
+  code: z.string().min(1).max(64),
+  remember: z.boolean().optional(),
+});
+
 export const booksListInput = z.object({ query: z.string().max(200).optional() }).optional();
 
 export const borrowInput = z.object({

@@ -10,6 +10,8 @@ export interface SessionUser {
   username: string;
   /** The session was started with "remember me": cookies are persistent and live 365 days. */
   remember: boolean;
+  /** Print-disabled access (xauthn's has_disability_access at login); false for cookies sealed before it. */
+  printDisabled: boolean;
   account: Account;
 }
 
@@ -50,6 +52,7 @@ export async function readSession(scope: RequestScope): Promise<SessionUser | nu
     return null;
   }
   const { sub, rem } = opened.payload;
+  const printDisabled = opened.payload.pd === true;
   const account = await deps.store.getByUsername(sub);
   if (!account) {
     req.log.warn({ username: sub }, 'session for an account that no longer exists');
@@ -62,21 +65,27 @@ export async function readSession(scope: RequestScope): Promise<SessionUser | nu
     return null;
   }
   if (opened.oldKey) {
-    setSessionCookie(scope, { username: sub, remember: rem }, opened.issuedAt);
+    setSessionCookie(scope, { username: sub, remember: rem, printDisabled }, opened.issuedAt);
     req.log.info({ username: sub }, 'session cookie re-issued under the current secret');
   }
-  return { username: sub, remember: rem, account };
+  return { username: sub, remember: rem, printDisabled, account };
 }
 
 /** `issuedAt` (seconds) is the token's time: now for a new session, the original one when re-sealing. */
 export function setSessionCookie(
   scope: RequestScope,
-  session: { username: string; remember: boolean },
+  session: { username: string; remember: boolean; printDisabled?: boolean },
   issuedAt: number,
 ): void {
+  // `pd` only when true: the cookies of other patrons stay exactly as they were.
   const value = sealCookie(
     scope.deps.cookieKeys,
-    { pur: 'session', sub: session.username, rem: session.remember },
+    {
+      pur: 'session',
+      sub: session.username,
+      rem: session.remember,
+      ...(session.printDisabled === true ? { pd: true } : {}),
+    },
     { now: issuedAt },
   );
   scope.req.cookies.set('session', value, { persistent: session.remember });

@@ -107,7 +107,12 @@ describe('protectedProcedure', () => {
   });
 
   it('hands the resolver the session', async () => {
-    const session = { username: 'alice', remember: false, account: {} as SessionUser['account'] };
+    const session = {
+      username: 'alice',
+      remember: false,
+      printDisabled: false,
+      account: {} as SessionUser['account'],
+    };
     const { ctx } = fakeContext(session);
     await expect(createCallerFactory(testRouter)(ctx).whoami()).resolves.toBe('alice');
   });

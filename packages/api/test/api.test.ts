@@ -290,6 +290,7 @@ describe('loans with the keys from the s3 cookie', () => {
         availability: expect.objectContaining({ copies: 3, availableCopies: 2 }) as unknown,
         yourLoan: 'borrow',
         onWaitlist: false,
+        printDisabledOnly: false,
       },
     ]);
 

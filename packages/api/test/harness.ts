@@ -10,7 +10,7 @@ import type { AccountStore } from '@lending/accounts';
 import { cookieKeys } from '@lending/crypto';
 import type { CookieRejection } from '@lending/crypto';
 import { DEMO_SERVICE_KEYS, startArchive } from '@lending/archive';
-import type { ArchiveState } from '@lending/archive';
+import type { ArchiveFixture, ArchiveState } from '@lending/archive';
 import { appRouter, createCaller, createContext, failureLog } from '../src';
 import type { ApiDeps, ApiLogger, CookieJar, CookieName, KeysSource } from '../src';
 
@@ -72,6 +72,8 @@ export interface HarnessOptions {
   sessionTtl?: number;
   s3CookieFormat?: 'lending' | 'openlibrary';
   archiveTimeoutMs?: number;
+  /** The stand-in's fixture (default: its `classic` catalogue). */
+  archiveFixture?: ArchiveFixture;
   /** Replaces the archive client, e.g. with a subclass that plays an archive.org answer the stand-in has not. */
   archiveClient?: (options: ConstructorParameters<typeof ArchiveClient>[0]) => ArchiveClient;
 }
@@ -99,7 +101,11 @@ export interface Browser {
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
-  const archiveServer = await startArchive({ port: 0, host: '127.0.0.1' });
+  const archiveServer = await startArchive({
+    port: 0,
+    host: '127.0.0.1',
+    ...(options.archiveFixture ? { fixture: options.archiveFixture } : {}),
+  });
   const dir = mkdtempSync(join(tmpdir(), 'lending-api-'));
   const store = await openAccountStore(options.databaseUrl ?? `sqlite:${join(dir, 'accounts.db')}`);
   const archiveOptions = {

@@ -251,7 +251,7 @@ describe('ArchiveClient answers', () => {
       { identifier: 'c', title: 'c', creator: '', year: null },
     ]);
     const url = new URL(calls[0]!.url);
-    expect(url.searchParams.get('q')).toBe('collection:inlibrary');
+    expect(url.searchParams.get('q')).toBe('collection:(inlibrary OR printdisabled)');
     expect(url.searchParams.getAll('fl[]')).toEqual(['identifier', 'title', 'creator', 'year']);
     expect(url.searchParams.get('rows')).toBe('10');
     expect(url.searchParams.get('output')).toBe('json');

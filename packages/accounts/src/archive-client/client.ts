@@ -301,7 +301,8 @@ export class ArchiveClient {
   async searchBooks(options: { rows?: number } = {}): Promise<CatalogueBook[]> {
     const rows = options.rows ?? 100;
     if (!Number.isInteger(rows) || rows < 0 || rows > 10_000) throw new RangeError('rows must be 0..10000');
-    const query = new URLSearchParams({ q: 'collection:inlibrary' });
+    // Lendable books, and those lent only to print-disabled patrons (`printdisabled` outside `inlibrary`).
+    const query = new URLSearchParams({ q: 'collection:(inlibrary OR printdisabled)' });
     for (const field of ['identifier', 'title', 'creator', 'year']) query.append('fl[]', field);
     query.set('rows', String(rows));
     query.set('output', 'json');

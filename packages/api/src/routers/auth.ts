@@ -6,6 +6,7 @@ import { loginInput, loginWithKeysInput } from '../schemas';
 import { setSessionCookie, toSeconds } from '../session';
 import { publicProcedure, router } from '../trpc';
 import { toMe } from './account';
+import { codeLoginProcedures } from './code-login';
 
 async function throttle(ctx: Context, email: string | null): Promise<void> {
   const wait = await ctx.deps.loginLimiter.consume(ctx.req.ip, email);
@@ -25,7 +26,7 @@ async function throttle(ctx: Context, email: string | null): Promise<void> {
 /** Runs the audit and, on success, starts the session: both cookies, or the session alone without keys. */
 async function logIn(
   ctx: Context,
-  method: 'password' | 'keys',
+  method: 'password' | 'keys' | 'code',
   credentials: { email: string; password: string } | { access: string; secret: string },
   remember: boolean,
 ): Promise<Me> {
@@ -42,7 +43,7 @@ async function logIn(
     throw error;
   }
   const { account, s3Keys } = result;
-  const session = { username: account.username, remember };
+  const session = { username: account.username, remember, printDisabled: result.printDisabled };
   setSessionCookie(ctx, session, toSeconds(ctx.nowMs));
   if (s3Keys) setS3Cookie(ctx, session, s3Keys);
   // A stale s3 cookie of an earlier session must not outlive this login (Open Library kept it).
@@ -53,7 +54,7 @@ async function logIn(
     { method, username: account.username, created: result.created, remember, keysIssued: s3Keys !== null },
     'login',
   );
-  return toMe(account, s3Keys ? 'cookie' : account.s3Keys ? 'store' : 'none');
+  return toMe(account, s3Keys ? 'cookie' : account.s3Keys ? 'store' : 'none', result.printDisabled);
 }
 
 export const authRouter = router({
@@ -66,6 +67,8 @@ export const authRouter = router({
     await throttle(ctx, null);
     return logIn(ctx, 'keys', { access: input.access, secret: input.secret }, input.remember ?? false);
   }),
+
+  ...codeLoginProcedures(logIn),
 
   logout: publicProcedure.mutation(({ ctx }) => {
     ctx.req.cookies.clear('session');

@@ -1,6 +1,7 @@
 import { isAppError } from '@lending/accounts';
 import type { CatalogueBook, LendingStatus, S3Keys } from '@lending/accounts';
 import type { Book } from '../outputs';
+import { applyPrintDisabledRule } from '../print-disabled';
 import { dropRefusedS3Keys, lookUpS3Keys } from '../s3-keys';
 import { booksListInput } from '../schemas';
 import { publicProcedure, router } from '../trpc';
@@ -25,6 +26,7 @@ function toBook(book: CatalogueBook, status: LendingStatus): Book {
     },
     yourLoan: status.user_has_borrowed ? 'borrow' : status.user_has_browsed ? 'browse' : null,
     onWaitlist: status.user_on_waitlist ?? false,
+    printDisabledOnly: !status.is_lendable && status.is_printdisabled === true,
   };
 }
 
@@ -48,6 +50,9 @@ export const booksRouter = router({
       dropRefusedS3Keys(ctx, session.username);
       found = await statuses(undefined);
     }
-    return books.map((book, index) => toBook(book, found[index] as LendingStatus));
+    const printDisabled = session?.printDisabled ?? false;
+    return books.map((book, index) =>
+      applyPrintDisabledRule(toBook(book, found[index] as LendingStatus), printDisabled),
+    );
   }),
 });
