@@ -61,6 +61,7 @@ function availabilityText(book: Book): string {
   if (book.yourLoan === 'browse') return 'You are browsing this book';
   const waiting = a.waitlistLength > 0 ? ` · ${a.waitlistLength} waiting` : '';
   if (book.onWaitlist) return `You are on the waitlist${waiting}`;
+  if (book.printDisabledOnly && !a.borrow && !a.browse && !a.waitlist) return 'Not available to borrow';
   if (a.availableCopies > 0) {
     return `Available: ${a.availableCopies} of ${a.copies} ${a.copies === 1 ? 'copy' : 'copies'}`;
   }
@@ -93,6 +94,7 @@ function BookCard({ book }: { book: Book }) {
         {book.author || 'Unknown author'}
         {book.year !== null && <span className="muted"> · {book.year}</span>}
       </p>
+      {book.printDisabledOnly && <p className="pd-only">For print-disabled readers only</p>}
       <p className={`availability${a.availableCopies > 0 || mine ? ' available' : ''}`}>
         {availabilityText(book)}
       </p>
