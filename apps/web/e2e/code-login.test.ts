@@ -63,6 +63,7 @@ describe.skipIf(!hasBrowser)('log in with an emailed code', () => {
     await waitForStatus(page, 'a code is on its way');
     const codeField = page.getByLabel('Code from the email');
     await codeField.waitFor();
+    expect(await codeField.inputValue()).toBe('');
     await screenshot(page, 'code-login-enter-code');
 
     // A wrong code first: the patron's words for invalid_code, next to the field.

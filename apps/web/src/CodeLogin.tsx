@@ -87,7 +87,13 @@ export function CodeLogin({ onUsePassword }: { onUsePassword: () => void }) {
         </p>
       )}
       {email === null ? (
-        <form onSubmit={onRequest} noValidate aria-describedby={formError ? 'code-login-error' : undefined}>
+        // Keyed: the two steps' fields are different inputs (else the email would show in the code field).
+        <form
+          key="email"
+          onSubmit={onRequest}
+          noValidate
+          aria-describedby={formError ? 'code-login-error' : undefined}
+        >
           <p className="muted">We will ask archive.org to email you a one-time code.</p>
           <Field
             ref={emailRef}
@@ -102,7 +108,12 @@ export function CodeLogin({ onUsePassword }: { onUsePassword: () => void }) {
           </button>
         </form>
       ) : (
-        <form onSubmit={onLogin} noValidate aria-describedby={formError ? 'code-login-error' : undefined}>
+        <form
+          key="code"
+          onSubmit={onLogin}
+          noValidate
+          aria-describedby={formError ? 'code-login-error' : undefined}
+        >
           <p className="muted">
             If <strong>{email}</strong> has an archive.org account, we sent it a code. It works once, for 10
             minutes.
