@@ -79,6 +79,7 @@ describe('ArchiveClient against the stand-in', () => {
     ]);
     expect(await client.availability(single)).toEqual({
       is_lendable: true,
+      is_printdisabled: true,
       available_to_borrow: false,
       available_to_browse: false,
       available_to_waitlist: true,
