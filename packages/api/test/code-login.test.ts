@@ -3,11 +3,11 @@
 // archive.org failure a clear code; print-disabled access carried in the session, shown by account.me and
 // books.list, and OL's borrowing rule applied.
 import { ArchiveClient } from '@lending/accounts';
-import { openCookie, sealCookie } from '@lending/crypto';
+import { cookieKeys, openCookie, sealCookie } from '@lending/crypto';
 import { defaultFixture, demoPatrons, OTP_TTL_MS } from '@lending/archive';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Browser, Harness } from './harness';
-import { DAY, errorOf, startHarness } from './harness';
+import { DAY, errorOf, SECRET, startHarness } from './harness';
 
 const patrons = demoPatrons();
 function patron(email: string) {
@@ -373,6 +373,30 @@ describe('print-disabled access', () => {
       ),
     );
     expect(await browser.call().account.me()).toMatchObject({ username: me.username, printDisabled: false });
+  });
+
+  it('keeps the access when a session cookie is re-sealed under a new secret', async () => {
+    const rotated = await startHarness({
+      secret: 'a-brand-new-secret-of-enough-length-0123456789',
+      previousSecrets: [SECRET],
+    });
+    try {
+      const browser = rotated.browser();
+      const me = await browser.call().auth.login({ email: pd.email, password: pd.password });
+      const old = sealCookie(
+        cookieKeys(SECRET),
+        { pur: 'session', sub: me.username, rem: false, pd: true },
+        { now: Math.floor(rotated.clock / 1000) },
+      );
+      browser.jar.values.set('session', old);
+      expect(await browser.call().account.me()).toMatchObject({ printDisabled: true });
+      const reissued = browser.jar.setOf('session');
+      expect(reissued).toBeDefined();
+      const opened = openCookie(rotated.deps.cookieKeys, reissued!.value, { pur: 'session', ttl: DAY });
+      expect(opened).toMatchObject({ ok: true, oldKey: false, payload: { pd: true } });
+    } finally {
+      await rotated.close();
+    }
   });
 
   it('marks the books only print-disabled patrons may borrow; only they are offered them', async () => {
