@@ -165,7 +165,12 @@ async function waitForHealth(url, timeoutMs) {
 
 buildWeb();
 seedDemo();
-if (startStandIn) start('archive', 'apps/archive/src/main.ts', { ARCHIVE_PORT: archivePort });
+// Strict: the stand-in refuses what archive.org does not have, so the demo proves the protocol too.
+if (startStandIn)
+  start('archive', 'apps/archive/src/main.ts', {
+    ARCHIVE_PORT: archivePort,
+    ARCHIVE_STRICT: env.ARCHIVE_STRICT ?? '1',
+  });
 else say(`using archive.org at ARCHIVE_URL (no stand-in started).`);
 start('server', 'apps/server/src/main.ts');
 

@@ -5,13 +5,15 @@ import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const reports = [];
-for (const group of ['apps', 'packages']) {
-  for (const name of readdirSync(join(root, group))) {
-    const dir = join(root, group, name);
-    if (!existsSync(dir)) continue;
-    for (const file of readdirSync(dir)) {
-      if (/^\.vitest-results.*\.json$/.test(file)) reports.push(join(dir, file));
-    }
+// The workspace's packages: apps/*, packages/*, and deploy (the production build).
+const dirs = ['apps', 'packages'].flatMap((group) =>
+  readdirSync(join(root, group)).map((name) => join(root, group, name)),
+);
+dirs.push(join(root, 'deploy'));
+for (const dir of dirs) {
+  if (!existsSync(dir)) continue;
+  for (const file of readdirSync(dir)) {
+    if (/^\.vitest-results.*\.json$/.test(file)) reports.push(join(dir, file));
   }
 }
 

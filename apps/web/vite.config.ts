@@ -1,5 +1,6 @@
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
+import { precompress } from './precompress.ts';
 
 // In development the SPA talks to the server through this proxy, so /trpc stays same-origin
 // (no CORS, cookies just work). `changeOrigin` stays off: the server compares Origin with Host.
@@ -8,7 +9,7 @@ const serverHost = process.env.HOST && process.env.HOST !== '0.0.0.0' ? process.
 const serverPort = process.env.PORT ?? '3000';
 
 export default defineConfig({
-  plugins: [react()],
+  plugins: [react(), precompress()],
   server: {
     port: Number(process.env.WEB_PORT ?? 5173),
     strictPort: true,

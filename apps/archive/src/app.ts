@@ -34,11 +34,11 @@ export type { CallCounter, Outbox };
 export interface ArchiveOptions {
   /** The patrons, books and keys; default: the shipped fixture with `catalogue`. */
   fixture?: ArchiveFixture;
-  /** Which shipped catalogue to serve when no fixture is given (default 'classic'). */
+  /** Which shipped catalogue to serve when no fixture is given (default 'full'). */
   catalogue?: Catalogue;
   /**
    * Refuse what archive.org does not have (400): the invented loans action `user_loans`, and issue_key's old
-   * field name `token` (archive.org reads `issuer_token`). Default false, until Lending's client stops using them.
+   * field name `token` (archive.org reads `issuer_token`). Default true: Lending's client uses neither any more.
    */
   strictProtocol?: boolean;
   /** Production: no `/_dev/*` endpoints and no one-time codes in the log. Default false. */
@@ -64,9 +64,9 @@ export function archiveStateOf(app: Koa): ArchiveState {
 
 /** Koa app standing in for the archive.org services Lending uses, seeded from a fixture. */
 export function createArchiveApp(options: ArchiveOptions = {}): Koa {
-  const fixture = options.fixture ?? defaultFixture({ catalogue: options.catalogue ?? 'classic' });
+  const fixture = options.fixture ?? defaultFixture({ catalogue: options.catalogue ?? 'full' });
   const state = new ArchiveState(fixture, {
-    strictProtocol: options.strictProtocol ?? false,
+    strictProtocol: options.strictProtocol ?? true,
     production: options.production ?? false,
     latencyMs: options.latencyMs ?? 0,
     loanApiToken: options.loanApiToken ?? fixture.loanApiToken,

@@ -20,7 +20,7 @@ const STYLE = `
   h1 { font-size: 1.4rem; margin: 0; }
   main { max-width: 40rem; margin: 1.5rem auto; padding: 0 1rem; }
   .page { background: #fff; box-shadow: 0 1px 3px rgba(0,0,0,.2); padding: 2rem; margin-bottom: 1.5rem; min-height: 20rem; }
-  .page footer { text-align: center; color: #777; font-size: .85rem; margin-top: 2rem; }
+  .page footer { text-align: center; color: #666; font-size: .85rem; margin-top: 2rem; }
   .refused { max-width: 32rem; margin: 4rem auto; background: #fff; padding: 2rem; border-left: 6px solid #b3261e; }
 `;
 

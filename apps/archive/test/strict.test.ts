@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { demoPatrons } from '../src/app';
-import { keysOf, loan, useArchive, xauthn } from './support';
+import { defaultFixture, demoPatrons, startArchive } from '../src/app';
+import { keysOf, loan, raw, useArchive, xauthn } from './support';
 
 const lenient = useArchive();
 const strict = useArchive({ strictProtocol: true });
@@ -52,6 +52,25 @@ describe('strictProtocol', () => {
       const history = await loan(base, 'user_borrow_history', null, { ...keysOf(demo), newest: 'True' });
       expect(history.status).toBe(200);
       expect((await loan(base, 'return_loan', 'emmaausten00aust', keysOf(demo))).status).toBe(200);
+    }
+  });
+});
+
+describe('startArchive’s defaults (what the other packages’ tests run against)', () => {
+  it('serve the full catalogue and are strict: user_loans is refused', async () => {
+    const archive = await startArchive({ port: 0 });
+    try {
+      expect(archive.state.strictProtocol).toBe(true);
+      const found = await raw(`${archive.url}/advancedsearch.php?q=collection:inlibrary&rows=0&output=json`);
+      const lendable = defaultFixture({ catalogue: 'full' }).books.filter((b) =>
+        b.collections.includes('inlibrary'),
+      );
+      expect((found.body.response as { numFound: number }).numFound).toBe(lendable.length);
+      expect(lendable.length).toBeGreaterThan(100);
+      const refused = await loan(archive.url, 'user_loans', null, keysOf(demo));
+      expect(refused.status).toBe(400);
+    } finally {
+      await archive.close();
     }
   });
 });

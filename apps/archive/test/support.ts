@@ -8,11 +8,20 @@ import {
   type RunningArchive,
 } from '../src/app';
 
-/** Starts one stand-in on port 0 for the file; its state is reset before each test. */
+/**
+ * Starts one stand-in on port 0 for the file; its state is reset before each test. These tests default to the
+ * classic catalogue and the lenient protocol (they also test what strictness refuses); startArchive's own
+ * defaults are the full catalogue and strict.
+ */
 export function useArchive(options: ArchiveOptions = {}): { readonly current: RunningArchive } {
   const holder: { current: RunningArchive | null } = { current: null };
   beforeAll(async () => {
-    holder.current = await startArchive({ port: 0, ...options });
+    holder.current = await startArchive({
+      port: 0,
+      catalogue: 'classic',
+      strictProtocol: false,
+      ...options,
+    });
   });
   afterAll(async () => {
     await holder.current?.close();

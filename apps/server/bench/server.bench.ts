@@ -19,7 +19,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { openAccountStore } from '@lending/accounts';
 import type { AccountStore } from '@lending/accounts';
-import { DEMO_SERVICE_KEYS, startArchive } from '@lending/archive';
+import { DEMO_ACCESS_SECRET, DEMO_LOAN_API_TOKEN, DEMO_SERVICE_KEYS, startArchive } from '@lending/archive';
 import { cookieKeys, openCookie } from '@lending/crypto';
 import type { CookieKeys } from '@lending/crypto';
 import Koa from 'koa';
@@ -142,7 +142,11 @@ const config = await loadEnv({
   APP_SECRET: 'benchmark-secret-benchmark-secret-0123456789',
   ARCHIVE_SERVICE_ACCESS: DEMO_SERVICE_KEYS.access,
   ARCHIVE_SERVICE_SECRET: DEMO_SERVICE_KEYS.secret,
+  ARCHIVE_ACCESS_SECRET: DEMO_ACCESS_SECRET,
+  ARCHIVE_LOAN_API_TOKEN: DEMO_LOAN_API_TOKEN,
   TRUST_PROXY: 'true',
+  // The benchmark measures the server, not its anonymous-traffic limit (one loopback client, thousands of calls).
+  ANONYMOUS_RATE: '0',
   DATABASE_URL: `sqlite:${path.join(dir, 'lending.db')}`,
   ARCHIVE_URL: archive.url,
   LOG_LEVEL: 'info',

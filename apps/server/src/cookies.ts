@@ -2,7 +2,7 @@
 // Written by hand rather than through ctx.cookies.set, because the cookies module emits only Expires, and the
 // design calls for Max-Age (with Expires beside it for old clients) on remembered sessions.
 import type { Context } from 'koa';
-import { REMEMBER_TTL_SECONDS } from '@lending/api';
+import { REMEMBER_MAX_TTL_SECONDS } from '@lending/api';
 import type { CookieJar, CookieName } from '@lending/api';
 import type { Logger } from 'pino';
 
@@ -58,9 +58,15 @@ class KoaCookieJar implements CookieJar {
     return this.ctx.cookies.get(name);
   }
 
-  set(name: CookieName, value: string, { persistent }: { persistent: boolean }): void {
+  set(
+    name: CookieName,
+    value: string,
+    { persistent, maxAge }: { persistent: boolean; maxAge?: number },
+  ): void {
     if (!this.allowed) return this.refuse(name);
-    putSetCookie(this.ctx, name, serializeCookie(name, value, persistent ? REMEMBER_TTL_SECONDS : undefined));
+    // A remembered session's cookies live as long as the session may (its idle limit or what is left of its cap).
+    const lifetime = persistent ? Math.max(0, Math.floor(maxAge ?? REMEMBER_MAX_TTL_SECONDS)) : undefined;
+    putSetCookie(this.ctx, name, serializeCookie(name, value, lifetime));
   }
 
   clear(name: CookieName): void {

@@ -1,6 +1,7 @@
 // Request guards in front of the tRPC mount: CSRF (content type and Origin) and the body size cap.
 import type { Middleware } from 'koa';
 import { sendError } from './http-error';
+import { requestLog } from './request-log';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -25,11 +26,21 @@ export function apiGuards(options: { prefix: string; bodyLimit: number }): Middl
       return;
     }
     const origin = ctx.get('Origin');
-    // Not ctx.origin: in Koa 3 that is the Origin header itself.
+    // Not ctx.origin: in Koa 3 that is the Origin header itself. Exact equality: a prefix or suffix test would let
+    // look-alikes through (`http://host:3000.evil.example`).
     if (origin && origin !== `${ctx.protocol}://${ctx.host}`) {
+      requestLog(ctx).warn(
+        { guard: 'origin', origin: origin.slice(0, 200), method: ctx.method },
+        'refused by the CSRF guard: foreign Origin',
+      );
       return sendError(ctx, 403, 'FORBIDDEN', 'Cross-origin requests are not allowed');
     }
-    if (!SAFE_METHODS.has(ctx.method) && mediaType(ctx.get('Content-Type')) !== 'application/json') {
+    const type = mediaType(ctx.get('Content-Type'));
+    if (!SAFE_METHODS.has(ctx.method) && type !== 'application/json') {
+      requestLog(ctx).warn(
+        { guard: 'content_type', contentType: type.slice(0, 100), method: ctx.method },
+        'refused by the CSRF guard: not a JSON body',
+      );
       return sendError(
         ctx,
         415,
@@ -45,23 +56,31 @@ export function apiGuards(options: { prefix: string; bodyLimit: number }): Middl
   };
 }
 
-const SECURITY_HEADERS: [string, string][] = [
-  ['X-Content-Type-Options', 'nosniff'],
-  ['X-Frame-Options', 'DENY'],
-  ['Referrer-Policy', 'no-referrer'],
-  ['Cross-Origin-Opener-Policy', 'same-origin'],
-  ['Cross-Origin-Resource-Policy', 'same-origin'],
-  [
-    'Content-Security-Policy',
+/** The policy: the page's own origin, plus archive.org's cover image service (`imagesOrigin`) for images only. */
+export function contentSecurityPolicy(imagesOrigin: string): string {
+  return (
     "default-src 'self'; base-uri 'self'; object-src 'none'; frame-ancestors 'none'; form-action 'self'; " +
-      "img-src 'self' data:; style-src 'self' 'unsafe-inline'",
-  ],
-];
+    `img-src 'self' data: ${imagesOrigin}; style-src 'self' 'unsafe-inline'`
+  );
+}
 
-export function securityHeaders(options: { production: boolean }): Middleware {
+function securityHeaderList(imagesOrigin: string): [string, string][] {
+  return [
+    ['X-Content-Type-Options', 'nosniff'],
+    ['X-Frame-Options', 'DENY'],
+    ['Referrer-Policy', 'no-referrer'],
+    ['Cross-Origin-Opener-Policy', 'same-origin'],
+    ['Cross-Origin-Resource-Policy', 'same-origin'],
+    ['Content-Security-Policy', contentSecurityPolicy(imagesOrigin)],
+  ];
+}
+
+/** `imagesOrigin`: the cover image host (ARCHIVE_IMAGES_URL's origin), the one other origin the page loads from. */
+export function securityHeaders(options: { production: boolean; imagesOrigin: string }): Middleware {
+  const headers = securityHeaderList(options.imagesOrigin);
   return async (ctx, next) => {
     // Straight onto the response: on every request, Koa's ctx.set(object) walk costs more than the headers.
-    for (const [name, value] of SECURITY_HEADERS) ctx.res.setHeader(name, value);
+    for (const [name, value] of headers) ctx.res.setHeader(name, value);
     if (options.production && ctx.secure) ctx.res.setHeader('Strict-Transport-Security', 'max-age=31536000');
     await next();
   };

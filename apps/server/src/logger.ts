@@ -25,6 +25,8 @@ export const SECRET_FIELDS = new Set([
   'onetimecode',
   'logincode',
   'issuer_token',
+  'iaauthtoken',
+  'accesssecret',
   'cookie',
   'cookies',
   'set-cookie',
@@ -34,11 +36,30 @@ export const SECRET_FIELDS = new Set([
 const MAX_DEPTH = 6;
 
 /**
+ * An Error as a plain object: its name, message, stack and code (which spreading or JSON.stringify would lose),
+ * its own enumerable fields and its cause, each scrubbed like any other field.
+ */
+function scrubError(error: Error, depth: number): Record<string, unknown> {
+  const out: Record<string, unknown> = { type: error.name, message: error.message };
+  if (error.stack !== undefined) out.stack = error.stack;
+  for (const key of Object.keys(error)) {
+    if (key === 'cause') continue;
+    const item = (error as unknown as Record<string, unknown>)[key];
+    out[key] = SECRET_FIELDS.has(key.toLowerCase()) && item !== undefined ? CENSOR : scrub(item, depth + 1);
+  }
+  if (error.cause !== undefined) out.cause = scrub(error.cause, depth + 1);
+  if (error instanceof AggregateError) out.errors = scrub(error.errors, depth + 1);
+  return out;
+}
+
+/**
  * A copy of `value` with secret fields censored; untouched objects are returned as they are, so the common case
  * (no secret anywhere) costs one walk and no allocation. pino's own wildcard `redact` costs ten times more.
+ * Errors always become plain objects (name, message, stack, code, fields), scrubbed.
  */
 export function scrub<T>(value: T, depth = 0): T {
   if (value === null || typeof value !== 'object' || depth > MAX_DEPTH || value instanceof Date) return value;
+  if (value instanceof Error) return scrubError(value, depth) as T;
   if (Array.isArray(value)) {
     let copy: unknown[] | null = null;
     value.forEach((item: unknown, i) => {
@@ -75,15 +96,28 @@ export function createLogger(
   config: Pick<ServerConfig, 'logLevel'>,
   destination?: DestinationStream,
 ): Logger {
-  return pino(
+  const logger = pino(
     {
       level: config.logLevel,
       base: { service: 'lending-server' },
       formatters: { log: (fields) => scrub(fields) },
+      // pino's default serialiser for `err` would run before `log` and keep secret-named fields: scrub() handles
+      // errors under any field name.
+      serializers: { err: (error: unknown) => scrub(error) },
       timestamp: isoTime,
     },
     destination,
   );
+  // A child's bindings (`log.child({ ... })`) are serialised once, when the child is made, and never pass through
+  // `formatters.log` (pino applies `formatters.bindings` to the root's base only): scrub them here. Children
+  // inherit this method from the root, so grandchildren are scrubbed too.
+  type ChildFn = (this: Logger, bindings: pino.Bindings, options?: pino.ChildLoggerOptions) => Logger;
+  const child = Reflect.get(logger, 'child') as unknown as ChildFn;
+  const scrubbedChild: ChildFn = function (this: Logger, bindings, options) {
+    return child.call(this, scrub(bindings), options);
+  };
+  Reflect.set(logger, 'child', scrubbedChild);
+  return logger;
 }
 
 /**

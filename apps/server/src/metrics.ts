@@ -1,11 +1,45 @@
-// Prometheus metrics, one registry per app instance so tests can run several servers in one process.
+// Prometheus metrics, one registry per app instance so tests can run several servers in one process. Every label
+// takes its values from a fixed set (HTTP methods, route groups, the router's procedures, the archive client's
+// endpoints), so that no client can mint new series.
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { PoolStats } from '@lending/accounts';
 import type { ApiMetrics } from '@lending/api';
 import type { Middleware } from 'koa';
 
 export interface ServerMetrics extends ApiMetrics {
   registry: Registry;
   httpRequest(route: string, method: string, status: number, seconds: number): void;
+  /** One tRPC call, `procedure` already bounded by the router (see `procedureLabel`). */
+  procedureCall(procedure: string, outcome: 'ok' | 'error', seconds: number): void;
+  /** One archive.org exchange: `endpoint` is the client's name for the call, `outcome` how it ended. */
+  archiveCall(endpoint: string, outcome: string, seconds: number): void;
+  /** Where the pool gauges read from (the PostgreSQL store); null: no pool. */
+  watchPool(read: (() => PoolStats) | null): void;
+  /** A limiter's verdict: `limiter` login or anonymous; `kind` password, keys, code or call; `reason` bounded. */
+  limiterDecision(limiter: string, kind: string, decision: 'allowed' | 'refused', reason: string): void;
+  /** A call the shared limit store failed, answered by the in-memory insurance store instead. */
+  limiterStoreFailure(store: string): void;
+  /** 1 while the insurance store answers for the shared one. */
+  limiterDegraded(store: string, degraded: boolean): void;
+}
+
+/** The HTTP methods a label may name; anything else is "other". */
+export const METHOD_LABELS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
+export function methodLabel(method: string): string {
+  return METHOD_LABELS.has(method) ? method : 'other';
+}
+
+/** Labels a label may take from a caller-supplied name: a short token, and at most `limit` distinct ones. */
+function boundedLabels(limit: number): (value: string) => string {
+  const seen = new Set<string>();
+  return (value) => {
+    if (seen.has(value)) return value;
+    if (!/^[a-z][\w.-]{0,63}$/i.test(value) || seen.size >= limit) return 'other';
+    seen.add(value);
+    return value;
+  };
 }
 
 export function createMetrics(): ServerMetrics {
@@ -45,6 +79,12 @@ export function createMetrics(): ServerMetrics {
     labelNames: ['cookie', 'reason'] as const,
     registers: [registry],
   });
+  const openLibraryCookie = new Counter({
+    name: 'lending_s3_cookie_openlibrary_total',
+    help: "Open Library-format s3 cookies used after their key was shown to be the session's: resealed into Lending's bound format (interop) or accepted as they are (S3_COOKIE_FORMAT=openlibrary)",
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
   const login = new Counter({
     name: 'lending_login_total',
     help: 'Login attempts by outcome',
@@ -58,6 +98,52 @@ export function createMetrics(): ServerMetrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   });
+  const procedure = new Histogram({
+    name: 'lending_trpc_procedure_duration_seconds',
+    help: 'tRPC call duration by procedure (the router\'s names; "unknown" for any other) and outcome',
+    labelNames: ['procedure', 'outcome'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  const archiveCall = new Histogram({
+    name: 'lending_archive_request_duration_seconds',
+    help: 'archive.org call duration by endpoint and outcome (ok, http_4xx, http_5xx, redirect, timeout, error)',
+    labelNames: ['endpoint', 'outcome'] as const,
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  const endpointLabel = boundedLabels(32);
+  const outcomeLabel = boundedLabels(16);
+  let readPool: (() => PoolStats) | null = null;
+  new Gauge({
+    name: 'lending_db_pool_connections',
+    help: 'PostgreSQL pool connections by state (total, idle, waiting: queries waiting for one; max: the pool size)',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    collect() {
+      if (!readPool) return;
+      const stats = readPool();
+      for (const state of ['total', 'idle', 'waiting', 'max'] as const) this.set({ state }, stats[state]);
+    },
+  });
+  const limiterDecisions = new Counter({
+    name: 'lending_limiter_decisions_total',
+    help: 'Limiter verdicts by limiter (login, anonymous), kind, decision and the limit that refused',
+    labelNames: ['limiter', 'kind', 'decision', 'reason'] as const,
+    registers: [registry],
+  });
+  const limiterStoreFailures = new Counter({
+    name: 'lending_limiter_store_failures_total',
+    help: 'Calls the shared limit store (redis, postgres) failed or timed out, answered by the in-memory insurance',
+    labelNames: ['store'] as const,
+    registers: [registry],
+  });
+  const limiterDegraded = new Gauge({
+    name: 'lending_limiter_store_degraded',
+    help: '1 while the shared limit store fails and each instance limits on its own in-memory counters',
+    labelNames: ['store'] as const,
+    registers: [registry],
+  });
   // Zero-valued series from the start, so dashboards and `purge --check` see them before the first request.
   for (const source of ['cookie', 'store', 'none']) s3KeysSource.inc({ source }, 0);
   for (const reason of ['no_cookie', 'cookie_rejected']) {
@@ -65,6 +151,7 @@ export function createMetrics(): ServerMetrics {
     storeFallbackLast.set({ reason }, 0);
   }
   keysLookupLast.set(0);
+  for (const outcome of ['resealed', 'accepted']) openLibraryCookie.inc({ outcome }, 0);
 
   return {
     registry,
@@ -78,21 +165,73 @@ export function createMetrics(): ServerMetrics {
       }
     },
     cookieRejected: (cookie, reason) => cookieRejected.inc({ cookie, reason }),
+    openLibraryCookie: (outcome) => openLibraryCookie.inc({ outcome }),
     login: (outcome) => login.inc({ outcome }),
     httpRequest: (route, method, status, seconds) =>
-      http.observe({ route, method, status: String(status) }, seconds),
+      http.observe({ route, method: methodLabel(method), status: String(status) }, seconds),
+    procedureCall: (name, outcome, seconds) => procedure.observe({ procedure: name, outcome }, seconds),
+    archiveCall: (endpoint, outcome, seconds) =>
+      archiveCall.observe({ endpoint: endpointLabel(endpoint), outcome: outcomeLabel(outcome) }, seconds),
+    watchPool: (read) => {
+      readPool = read;
+    },
+    limiterDecision: (limiter, kind, decision, reason) =>
+      limiterDecisions.inc({ limiter, kind, decision, reason }),
+    limiterStoreFailure: (store) => limiterStoreFailures.inc({ store }),
+    limiterDegraded: (store, degraded) => limiterDegraded.set({ store }, degraded ? 1 : 0),
   };
 }
 
-/** GET /metrics: the registry in Prometheus text, never cached. */
-export function serveMetrics(metrics: ServerMetrics): Middleware {
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}
+
+/** True when the Authorization header carries `Bearer <token>` (compared in constant time). */
+export function bearerMatches(header: string | undefined, token: string): boolean {
+  const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
+  return match !== null && timingSafeEqual(digest(match[1]!), digest(token));
+}
+
+export interface MetricsAccess {
+  /** Whether this listener serves /metrics at all (else 404, as for any unknown path). */
+  serve: boolean;
+  /** When set, only `Authorization: Bearer <token>` is served; anything else gets 401. */
+  token: string | undefined;
+}
+
+/** The Prometheus text, or the status to answer instead. */
+export async function metricsAnswer(
+  metrics: ServerMetrics,
+  access: MetricsAccess,
+  authorization: string | undefined,
+): Promise<{ status: 200; body: string } | { status: 401 | 404 }> {
+  if (!access.serve) return { status: 404 };
+  if (access.token !== undefined && !bearerMatches(authorization, access.token)) return { status: 401 };
+  return { status: 200, body: await metrics.registry.metrics() };
+}
+
+/** GET /metrics on the public listener, as `access` allows: the registry in Prometheus text, never cached. */
+export function serveMetrics(metrics: ServerMetrics, access: MetricsAccess): Middleware {
   return async (ctx, next) => {
-    if (ctx.path !== '/metrics' || ctx.method !== 'GET') {
+    if (ctx.path !== '/metrics') {
       await next();
       return;
     }
-    ctx.type = metrics.registry.contentType;
+    if (!access.serve || (ctx.method !== 'GET' && ctx.method !== 'HEAD')) {
+      // Never the SPA's page, and never a hint that metrics exist elsewhere.
+      ctx.status = 404;
+      ctx.body = 'Not Found';
+      return;
+    }
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = await metrics.registry.metrics();
+    const reply = await metricsAnswer(metrics, access, ctx.get('Authorization') || undefined);
+    if (reply.status !== 200) {
+      ctx.status = reply.status;
+      if (reply.status === 401) ctx.set('WWW-Authenticate', 'Bearer');
+      ctx.body = reply.status === 401 ? 'Unauthorized' : 'Not Found';
+      return;
+    }
+    ctx.type = metrics.registry.contentType;
+    ctx.body = reply.body;
   };
 }

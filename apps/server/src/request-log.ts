@@ -6,9 +6,11 @@ import type { Logger } from 'pino';
 import type { ServerMetrics } from './metrics';
 
 /** The metrics label for a path: a fixed set, so that no client can mint new series by requesting made-up paths. */
-export function routeGroup(path: string): 'trpc' | 'healthz' | 'metrics' | 'spa' {
+export function routeGroup(path: string): 'trpc' | 'healthz' | 'livez' | 'readyz' | 'metrics' | 'spa' {
   if (path.startsWith('/trpc/')) return 'trpc';
   if (path === '/healthz') return 'healthz';
+  if (path === '/livez') return 'livez';
+  if (path === '/readyz') return 'readyz';
   if (path === '/metrics') return 'metrics';
   return 'spa';
 }

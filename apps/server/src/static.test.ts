@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { resolveInside } from './static';
+import { chooseEncoding, resolveInside } from './static';
 
 const root = path.resolve('/srv/web');
 
@@ -18,5 +18,23 @@ describe('resolveInside', () => {
     '/..%5cx',
   ])('refuses %s', (urlPath) => {
     expect(resolveInside(root, urlPath)).toBeNull();
+  });
+});
+
+describe('chooseEncoding', () => {
+  const variants = [{ encoding: 'br' }, { encoding: 'gzip' }];
+  it.each([
+    ['', null],
+    ['identity', null],
+    ['gzip, deflate, br, zstd', 'br'],
+    ['gzip', 'gzip'],
+    ['br;q=0, gzip', 'gzip'],
+    ['gzip;q=1, br;q=0.5', 'gzip'],
+    ['*', 'br'],
+    ['*;q=0, gzip', 'gzip'],
+    ['BR;Q=0.9', 'br'],
+    ['deflate', null],
+  ])('Accept-Encoding %j -> %s', (header, expected) => {
+    expect(chooseEncoding(header, variants)?.encoding ?? null).toBe(expected);
   });
 });

@@ -1,4 +1,8 @@
-// Serves the built SPA: files under `root`, and index.html for client-side routes.
+// Serves the built SPA: files under `root`, and index.html for client-side routes. A hashed asset is sent as the
+// brotli or gzip copy the build wrote beside it (apps/web/precompress.ts) when the client accepts one, with
+// `Vary: Accept-Encoding`; every response carries a strong ETag of the bytes it sends, and a matching
+// If-None-Match gets 304.
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
@@ -49,20 +53,100 @@ export function serveSpa(root: string): Middleware {
       return;
     }
     ctx.type = path.extname(file);
-    ctx.lastModified = stats.mtime;
+    const immutable = ctx.path.startsWith('/assets/') && file !== indexFile;
     // Vite names built assets by content hash, so they never change; the shell must be revalidated.
-    ctx.set(
-      'Cache-Control',
-      ctx.path.startsWith('/assets/') && file !== indexFile
-        ? 'public, max-age=31536000, immutable'
-        : 'no-cache',
-    );
-    if (ctx.method === 'HEAD') {
-      ctx.status = 200; // Koa sends no body for HEAD; opening the file would only leak a descriptor.
-      ctx.length = stats.size;
-    } else {
-      ctx.body = createReadStream(file);
-      ctx.length = stats.size;
+    ctx.set('Cache-Control', immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
+
+    let sent = { file, stats };
+    if (immutable) {
+      const variants = await precompressedVariants(file);
+      if (variants.length > 0) {
+        ctx.vary('Accept-Encoding');
+        const chosen = chooseEncoding(ctx.get('Accept-Encoding'), variants);
+        if (chosen) {
+          ctx.set('Content-Encoding', chosen.encoding);
+          sent = chosen;
+        }
+      }
     }
+    ctx.lastModified = sent.stats.mtime;
+    ctx.etag = await strongEtag(sent.file, sent.stats);
+    ctx.status = 200;
+    if (ctx.fresh) {
+      ctx.status = 304;
+      return;
+    }
+    // Koa sends no body for HEAD; opening the file would only leak a descriptor.
+    if (ctx.method !== 'HEAD') ctx.body = createReadStream(sent.file);
+    ctx.length = sent.stats.size;
   };
+}
+
+interface Variant {
+  encoding: 'br' | 'gzip';
+  file: string;
+  stats: Stats;
+}
+
+/** The precompressed copies of `file` that exist, best first. */
+async function precompressedVariants(file: string): Promise<Variant[]> {
+  const candidates = [
+    { encoding: 'br', suffix: '.br' },
+    { encoding: 'gzip', suffix: '.gz' },
+  ] as const;
+  const found = await Promise.all(
+    candidates.map(async ({ encoding, suffix }) => {
+      const stats = await fileStats(file + suffix);
+      return stats ? { encoding, file: file + suffix, stats } : null;
+    }),
+  );
+  return found.filter((v): v is Variant => v !== null);
+}
+
+/** The q-value of each coding in an Accept-Encoding header (RFC 9110 §12.5.3). */
+export function encodingQualities(header: string): Map<string, number> {
+  const qualities = new Map<string, number>();
+  for (const part of header.split(',')) {
+    const [name = '', ...params] = part.split(';').map((p) => p.trim().toLowerCase());
+    if (!name) continue;
+    let q = 1;
+    for (const param of params) {
+      const match = /^q=([01](?:\.\d{0,3})?)$/.exec(param);
+      if (match) q = Math.min(1, Number(match[1]));
+    }
+    qualities.set(name, q);
+  }
+  return qualities;
+}
+
+/**
+ * The variant to send for this Accept-Encoding, or null for the file itself. Earlier variants win ties
+ * (brotli is smaller); a coding is acceptable when named with q > 0, or covered by `*` with q > 0.
+ */
+export function chooseEncoding<T extends { encoding: string }>(
+  header: string,
+  variants: readonly T[],
+): T | null {
+  if (!header.trim()) return null;
+  const qualities = encodingQualities(header);
+  const quality = (name: string) => qualities.get(name) ?? qualities.get('*') ?? 0;
+  let best: T | null = null;
+  for (const variant of variants) {
+    const q = quality(variant.encoding);
+    if (q > 0 && (best === null || q > quality(best.encoding))) best = variant;
+  }
+  return best;
+}
+
+const etags = new Map<string, { mtimeMs: number; size: number; etag: string }>();
+
+/** A strong validator: a hash of the bytes sent (computed once per file version, then remembered). */
+async function strongEtag(file: string, stats: Stats): Promise<string> {
+  const known = etags.get(file);
+  if (known && known.mtimeMs === stats.mtimeMs && known.size === stats.size) return known.etag;
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  const etag = `"${hash.digest('base64url').slice(0, 27)}"`;
+  etags.set(file, { mtimeMs: stats.mtimeMs, size: stats.size, etag });
+  return etag;
 }

@@ -1,30 +1,49 @@
 // The tRPC mount: a short Koa middleware over the Koa-native tRPC adapter (./trpc-koa). Procedures get the Koa context's
 // cookies through a CookieJar, so several Set-Cookie headers stay separate (tRPC's fetch adapter merges them).
+import { withCallBudget } from '@lending/accounts';
 import { appRouter, createContext, failureLog } from '@lending/api';
 import type { ApiDeps, RequestInfo } from '@lending/api';
 import type { TRPCError } from '@trpc/server';
 import type { Middleware } from 'koa';
-import type { Logger } from 'pino';
 import { canSetSecureCookies, cookieJar } from './cookies';
 import { sendError } from './http-error';
-import { apiLogger } from './logger';
+import type { ServerMetrics } from './metrics';
 import { requestLog } from './request-log';
 import { handleKoaTRPCRequest, handleWithNodeHTTP } from './trpc-koa';
+import { ARCHIVE_CALLS_PER_REQUEST, LogBudget, MAX_BATCH_SIZE, callCount, refuseBatch } from './work-bounds';
 
 export const TRPC_PREFIX = '/trpc/';
 
 const LOGIN_PROCEDURES = new Set(['auth.login', 'auth.loginWithKeys']);
+
+/** The router's procedure names: the only values the procedure label takes, besides "unknown". */
+export const PROCEDURE_NAMES: ReadonlySet<string> = new Set(
+  Object.keys((appRouter as unknown as { _def: { procedures: Record<string, unknown> } })._def.procedures),
+);
+
+export function procedureLabel(name: string): string {
+  return PROCEDURE_NAMES.has(name) ? name : 'unknown';
+}
 
 /**
  * The one log line of a failed call (tRPC's onError runs once per failed call): the level, codes, detail and
  * cause chain the api's failureLog gives it, with the procedure and the request id (the request logger's).
  */
 function logProcedureError(
-  log: Logger,
+  log: LogBudget,
   { error, path: procedure, type }: { error: TRPCError; path?: string; type: string },
 ): void {
   const { level, message, fields } = failureLog(error);
-  log[level]({ procedure, type, ...fields }, message);
+  log.write(level, { procedure, type, ...fields }, message);
+}
+
+/** A domain error that says when to retry (archive_busy, rate_limited) sets Retry-After. */
+function retryAfterOf(error: TRPCError): number | undefined {
+  const cause = error.cause as { retryAfterSeconds?: unknown } | undefined;
+  const seconds = cause?.retryAfterSeconds;
+  return typeof seconds === 'number' && Number.isFinite(seconds) && seconds > 0
+    ? Math.ceil(seconds)
+    : undefined;
 }
 
 /** Which tRPC adapter serves /trpc: this server's Koa-native one, or tRPC's own node-http handler. */
@@ -35,8 +54,10 @@ export function trpcMount(options: {
   production: boolean;
   maxBodySize: number;
   adapter?: TRPCAdapter;
+  /** Where each call's duration goes (per procedure); absent: not measured. */
+  metrics?: ServerMetrics;
 }): Middleware {
-  const { deps, production, maxBodySize } = options;
+  const { deps, production, maxBodySize, metrics } = options;
   const handle = options.adapter === 'node-http' ? handleWithNodeHTTP : handleKoaTRPCRequest;
   return async (ctx, next) => {
     if (!ctx.path.startsWith(TRPC_PREFIX)) {
@@ -46,32 +67,62 @@ export function trpcMount(options: {
     const path = ctx.path.slice(TRPC_PREFIX.length);
     const log = requestLog(ctx);
 
+    // One request, bounded work: at most MAX_BATCH_SIZE calls, refused before anything runs.
+    const calls = callCount(ctx, path);
+    if (calls > MAX_BATCH_SIZE) {
+      log.info({ calls, max: MAX_BATCH_SIZE }, 'batch refused: too many calls');
+      return refuseBatch(ctx, calls);
+    }
+
     // Production over plain http cannot carry Secure cookies: say so, rather than log in without a session.
     if (!canSetSecureCookies(ctx, production) && path.split(',').some((p) => LOGIN_PROCEDURES.has(p))) {
       return sendError(
         ctx,
         400,
         'BAD_REQUEST',
-        'Sign-in needs HTTPS. Serve this site over TLS, or set TRUST_PROXY=true behind a TLS proxy that sends X-Forwarded-Proto.',
+        'Sign-in needs HTTPS. Serve this site over TLS, or set TRUST_PROXY=true behind a TLS proxy that sends X-Forwarded-Proto (and TRUSTED_PROXIES or PROXY_HOPS when the proxy is not on this host).',
       );
     }
 
+    const lines = new LogBudget(log);
     const info: RequestInfo = {
       cookies: cookieJar(ctx, production, log),
       ip: ctx.ip,
-      log: apiLogger(log),
+      log: lines.api(),
       setHeader: (name, value) => ctx.set(name, value),
     };
     ctx.set('Cache-Control', 'no-store');
 
-    await handle({
-      ctx,
-      router: appRouter,
-      path,
-      maxBodySize,
-      createContext: () => createContext(deps, info),
-      // The response status is tRPC's: each error's `data.httpStatus` (207 for a batch whose calls differ).
-      onError: (failure) => logProcedureError(log, failure),
-    });
+    const started = process.hrtime.bigint();
+    const failed = new Set<string>();
+    try {
+      // At most ARCHIVE_CALLS_PER_REQUEST archive.org calls, whatever the calls (archive_busy past it).
+      await withCallBudget(ARCHIVE_CALLS_PER_REQUEST, () =>
+        handle({
+          ctx,
+          router: appRouter,
+          path,
+          maxBodySize,
+          createContext: () => createContext(deps, info),
+          // The response status is tRPC's: each error's `data.httpStatus` (207 for a batch whose calls differ).
+          onError: (failure) => {
+            failed.add(procedureLabel(failure.path ?? ''));
+            const retryAfter = retryAfterOf(failure.error);
+            if (retryAfter !== undefined && !ctx.headerSent) ctx.set('Retry-After', String(retryAfter));
+            logProcedureError(lines, failure);
+          },
+        }),
+      );
+    } finally {
+      lines.flush();
+      if (metrics) {
+        // A batch's calls run together: each procedure in it is observed once, with the batch's duration.
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        const failedAll = ctx.status >= 400 && ctx.status !== 207;
+        for (const name of new Set(path.split(',').map(procedureLabel))) {
+          metrics.procedureCall(name, failedAll || failed.has(name) ? 'error' : 'ok', seconds);
+        }
+      }
+    }
   };
 }

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { AccountExistsError, ArchiveClient, openAccountStore } from '@lending/accounts';
+import { AccountExistsError, openAccountStore } from '@lending/accounts';
 import type { AccountStore } from '@lending/accounts';
 import { createContext } from '@lending/api';
 import type { ApiDeps } from '@lending/api';
@@ -19,6 +19,7 @@ import type { AnyTRPCRouter } from '@trpc/server';
 import type { HTTPErrorHandler, ResponseMetaFn } from '@trpc/server/http';
 import Koa from 'koa';
 import { createApp, loadEnv } from '../src/app';
+import { archiveClientFor } from '../src/archive';
 import type { LendingApp, ServerConfig } from '../src/app';
 import { cookieJar } from '../src/cookies';
 import { createLoginLimiter } from '../src/limiter';
@@ -162,6 +163,11 @@ async function sideBase(adapter: TRPCAdapter) {
     APP_SECRET: TEST_SECRET,
     DATABASE_URL: `sqlite:${path.join(dir, 'lending.db')}`,
     ARCHIVE_URL: archive.url,
+    // Every request reaches the stand-in, so that its faults show at once.
+    ARCHIVE_CACHE_SECONDS: '0',
+    // Both sides name the same hosts (each side's stand-in has its own port), so their CSP headers compare equal.
+    ARCHIVE_IMAGES_URL: 'https://archive.org',
+    ARCHIVE_BOOKREADER_URL: 'https://archive.org',
     LOG_LEVEL: 'info',
     WEB_DIST: '/nonexistent-web-dist',
   });
@@ -221,12 +227,8 @@ export async function startAppSide(adapter: TRPCAdapter): Promise<Side> {
 function apiDeps(config: ServerConfig, store: AccountStore): ApiDeps {
   return {
     store: guardStore(store),
-    archive: new ArchiveClient({
-      baseUrl: config.archive.url,
-      serviceAccess: config.archive.serviceAccess,
-      serviceSecret: config.archive.serviceSecret,
-      timeoutMs: config.archive.timeoutMs,
-    }),
+    archive: archiveClientFor(config),
+    archiveLinks: config.archiveLinks,
     cookieKeys: cookieKeys(config.appSecret),
     sessionTtl: config.sessionTtl,
     s3CookieFormat: config.s3CookieFormat,

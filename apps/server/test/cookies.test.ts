@@ -1,5 +1,6 @@
 // Cookies over real HTTP: exact Set-Cookie attributes, borrowing with them, the legacy fallback, bad s3
 // cookies of every kind, rotation through APP_SECRET_PREVIOUS and server-side expiry.
+import { randomUUID } from 'node:crypto';
 import { saveS3Keys } from '@lending/accounts';
 import { demoPatrons } from '@lending/archive';
 import { Fernet, cookieKeys, deriveKey, openCookie, sealCookie } from '@lending/crypto';
@@ -15,16 +16,18 @@ function expectPolicy(
   cookie: SetCookie | undefined,
   name: string,
   lifetime: 'session' | 'remember' | 'cleared',
+  /** For 'remember': the Max-Age expected, in days. */
+  days = 30,
 ) {
   expect(cookie?.name).toBe(name);
   const { attributes } = cookie!;
   const expected: Record<string, string> = { path: '/', httponly: '', secure: '', samesite: 'Lax' };
   if (lifetime === 'remember') {
-    expect(attributes['max-age']).toBe(String(365 * 24 * 3600));
+    expect(attributes['max-age']).toBe(String(days * 24 * 3600));
     expected['max-age'] = attributes['max-age']!;
     expected.expires = attributes.expires!;
     const expires = Date.parse(attributes.expires!);
-    expect(Math.abs(expires - (Date.now() + 365 * 24 * 3600 * 1000))).toBeLessThan(60_000);
+    expect(Math.abs(expires - (Date.now() + days * 24 * 3600 * 1000))).toBeLessThan(60_000);
   }
   if (lifetime === 'cleared') {
     expect(cookie!.value).toBe('');
@@ -69,7 +72,7 @@ describe('login and logout cookies', () => {
     expect(raw).not.toContain(patron.secret);
   });
 
-  it('gives both cookies Max-Age 365 days with remember', async () => {
+  it('with remember: the session cookie lives 30 days (its idle limit), the s3 cookie 90 (the cap)', async () => {
     const client = new Client(stack.url);
     const reply = await client.login(DEMO.email, DEMO.password, true);
     expect(reply.status).toBe(200);
@@ -82,6 +85,7 @@ describe('login and logout cookies', () => {
       reply.setCookies.find((c) => c.name === 's3'),
       's3',
       'remember',
+      90,
     );
   });
 
@@ -199,12 +203,20 @@ describe('borrowing with the cookies', () => {
 });
 
 /** A client with a valid session cookie for `username` and nothing else. */
-function sessionOnly(url: string, username: string, options: { secret?: string; now?: number } = {}): Client {
+/** A client with a valid session cookie for `username` (a live session of the account, as a login records) only. */
+async function sessionOnly(
+  url: string,
+  username: string,
+  options: { secret?: string; now?: number } = {},
+): Promise<Client> {
   const client = new Client(url);
   const keys = cookieKeys(options.secret ?? TEST_SECRET);
+  const now = options.now ?? Math.floor(Date.now() / 1000);
+  const sid = `test-${randomUUID()}`;
+  await stack.store.addSession(username, { id: sid, expiresAt: now + 86400 }, { now, max: 20 });
   client.cookies.set(
     'session',
-    sealCookie(keys, { pur: 'session', sub: username, rem: false }, { now: options.now }),
+    sealCookie(keys, { pur: 'session', sub: username, rem: false, sid, iat: now }, { now }),
   );
   return client;
 }
@@ -227,7 +239,7 @@ describe('a session from before the change (keys only in the store)', () => {
   });
 
   it('borrows through the store fallback and receives the s3 cookie', async () => {
-    const client = sessionOnly(stack.url, username);
+    const client = await sessionOnly(stack.url, username);
     const reply = await client.mutate('loans.borrow', { identifier: BOOK });
     expect(reply.status).toBe(200);
     const s3 = reply.setCookies.find((c) => c.name === 's3');
@@ -292,7 +304,7 @@ describe('bad s3 cookies: treated as absent, never a 500', () => {
 
   for (const [what, reason, make] of kinds) {
     it(`${what}: falls back to the store, or asks to log in again`, async () => {
-      const legacy = sessionOnly(stack.url, legacyUser);
+      const legacy = await sessionOnly(stack.url, legacyUser);
       const token = make(legacyUser);
       legacy.cookies.set('s3', token);
       const served = await legacy.query('loans.list');
@@ -304,7 +316,7 @@ describe('bad s3 cookies: treated as absent, never a 500', () => {
       );
       expect(served.setCookies.find((c) => c.name === 's3')!.value).not.toBe(token);
 
-      const plain = sessionOnly(stack.url, plainUser);
+      const plain = await sessionOnly(stack.url, plainUser);
       plain.cookies.set('s3', make(plainUser));
       const refused = await plain.mutate('loans.borrow', { identifier: BOOK });
       expect(refused.status).toBe(401);
@@ -333,7 +345,7 @@ describe('secret rotation and expiry', () => {
       env: { APP_SECRET_PREVIOUS: `unused-secret-0123456789abcdefghijkl,${OLD_SECRET}` },
     });
     const username = dataOf<{ username: string }>(await new Client(stack.url).login()).username;
-    const client = sessionOnly(stack.url, username, { secret: OLD_SECRET });
+    const client = await sessionOnly(stack.url, username, { secret: OLD_SECRET });
     client.cookies.set(
       's3',
       sealCookie(cookieKeys(OLD_SECRET), {
@@ -361,7 +373,7 @@ describe('secret rotation and expiry', () => {
   it('refuses a session cookie older than SESSION_TTL', async () => {
     stack = await startStack({ env: { SESSION_TTL: '1h' } });
     const username = dataOf<{ username: string }>(await new Client(stack.url).login()).username;
-    const stale = sessionOnly(stack.url, username, { now: Math.floor(Date.now() / 1000) - 2 * 3600 });
+    const stale = await sessionOnly(stack.url, username, { now: Math.floor(Date.now() / 1000) - 2 * 3600 });
     const me = await stale.query('account.me');
     expect(me.status).toBe(200);
     expect(dataOf(me)).toBeNull();
@@ -370,12 +382,14 @@ describe('secret rotation and expiry', () => {
       'session',
       'cleared',
     );
-    const borrow = await sessionOnly(stack.url, username, {
-      now: Math.floor(Date.now() / 1000) - 2 * 3600,
-    }).mutate('loans.borrow', { identifier: BOOK });
+    const borrow = await (
+      await sessionOnly(stack.url, username, {
+        now: Math.floor(Date.now() / 1000) - 2 * 3600,
+      })
+    ).mutate('loans.borrow', { identifier: BOOK });
     expect(borrow.status).toBe(401);
     // Within the TTL the same kind of cookie is fine.
-    const recent = sessionOnly(stack.url, username, { now: Math.floor(Date.now() / 1000) - 1800 });
+    const recent = await sessionOnly(stack.url, username, { now: Math.floor(Date.now() / 1000) - 1800 });
     expect(dataOf<{ username: string }>(await recent.query('account.me'))).toMatchObject({ username });
   });
 });

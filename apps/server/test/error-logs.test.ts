@@ -46,7 +46,7 @@ describe('archive.org failing during loans.list', () => {
       appCode: 'archive_unavailable',
     });
     expect(errorOf(reply).message).toBe('archive.org is not answering; a retry may succeed.');
-    expect(reply.text).not.toMatch(/ECONNREFUSED|user_loans|stack/);
+    expect(reply.text).not.toMatch(/ECONNREFUSED|loan\.query|stack/);
 
     const lines = failureLines('archive-stopped-1');
     expect(lines).toHaveLength(1);
@@ -59,7 +59,7 @@ describe('archive.org failing during loans.list', () => {
       status: 503,
       code: 'SERVICE_UNAVAILABLE',
       appCode: 'archive_unavailable',
-      detail: 'loans user_loans: connection failed (ECONNREFUSED)',
+      detail: 'lending API loan.query: connection failed (ECONNREFUSED)',
     });
     const causes = line.causes ?? [];
     expect(causes[0]).toMatchObject({
@@ -74,18 +74,18 @@ describe('archive.org failing during loans.list', () => {
     [
       'HTML instead of JSON',
       { kind: 'non_json' } as const,
-      'loans user_loans: answer is not JSON (HTTP 200)',
+      'lending API loan.query: answer is not JSON (HTTP 200)',
     ],
     [
       'JSON of another shape',
       { kind: 'bad_shape' } as const,
-      'loans user_loans: unexpected answer shape at loans',
+      'lending API loan.query: unexpected answer shape at status, result',
     ],
-    ['a 502', { kind: 'status', status: 502 } as const, 'loans user_loans: HTTP 502'],
+    ['a 502', { kind: 'status', status: 502 } as const, 'lending API loan.query: HTTP 502'],
   ])('answering %s: the line says what was wrong', async (_name, fault, detail) => {
     stack = await startStack();
     const client = await loggedIn();
-    stack.archive!.state.fault = { ...fault, path: '/services/loans' };
+    stack.archive!.state.fault = { ...fault, path: '/services/openlibrary.php' };
     const reply = await client.query('loans.list', undefined, { 'x-request-id': 'archive-garbage-1' });
     expect(reply.status).toBe(503);
     expect(reply.text).not.toContain(detail);

@@ -35,7 +35,7 @@ describe('health and metrics', () => {
     stack = await startStack();
     const res = await fetch(`${stack.url}/healthz`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ ok: true, database: 'up', archive: 'up' });
+    expect(await res.json()).toEqual({ ok: true, ready: true, database: 'up', archive: 'up' });
   });
 
   it('exports the lending counters in Prometheus text', async () => {
@@ -61,9 +61,11 @@ describe('archive.org unavailable', () => {
     const reply = await new Client(stack.url).login();
     expect(reply.status).toBe(503);
     expect(errorOf(reply).data.appCode).toBe('archive_unavailable');
+    // archive.org down shows in the report, but the instance stays ready: it must not leave the balancer.
     const health = await fetch(`${stack.url}/healthz`);
-    expect(health.status).toBe(503);
-    expect(await health.json()).toEqual({ ok: false, database: 'up', archive: 'down' });
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ ok: false, ready: true, database: 'up', archive: 'down' });
+    expect((await fetch(`${stack.url}/readyz`)).status).toBe(200);
   });
 
   it('slow: login answers 503 within the timeout', async () => {
@@ -105,7 +107,11 @@ describe('database unavailable', () => {
     expect(login.status).toBe(503);
     const health = await fetch(`${stack.url}/healthz`);
     expect(health.status).toBe(503);
-    expect(await health.json()).toEqual({ ok: false, database: 'down', archive: 'up' });
+    expect(await health.json()).toEqual({ ok: false, ready: false, database: 'down', archive: 'up' });
+    const ready = await fetch(`${stack.url}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toEqual({ ready: false, reason: 'database_down' });
+    expect((await fetch(`${stack.url}/livez`)).status).toBe(200);
   });
 });
 

@@ -1,5 +1,6 @@
 // Guards over real HTTP: CSRF (content type, Origin), body cap, login rate limit, plain-http production,
 // security headers.
+import { DEMO_LOAN_API_TOKEN } from '@lending/archive';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Client, DEMO, dataOf, errorOf, startStack } from './helpers';
 import type { Stack } from './helpers';
@@ -134,7 +135,7 @@ describe('body size cap', () => {
 
 describe('login rate limit', () => {
   it('answers 429 rate_limited with Retry-After per email', async () => {
-    stack = await startStack({ overrides: { loginLimits: { perEmail: 2, perIp: 100 } } });
+    stack = await startStack({ overrides: { loginLimits: { perEmail: 2, perIp: 100, windowSeconds: 60 } } });
     const client = new Client(stack.url);
     for (let i = 0; i < 2; i++) expect((await client.login(DEMO.email, 'wrong-password')).status).toBe(401);
     const limited = await client.login();
@@ -167,6 +168,8 @@ describe('production over plain http', () => {
     NODE_ENV: 'production',
     ARCHIVE_SERVICE_ACCESS: 'lending-dev-service',
     ARCHIVE_SERVICE_SECRET: 'YN6VB694CP692DPKU5TIFAFH',
+    ARCHIVE_LOAN_API_TOKEN: DEMO_LOAN_API_TOKEN,
+    ARCHIVE_ACCESS_SECRET: 'a-bookreader-access-secret-for-tests',
   };
 
   it('refuses login with a clear 400 instead of a 500 or a session-less login', async () => {

@@ -1,6 +1,6 @@
 // Test harness: the real server on port 0 beside the archive.org stand-in on port 0, and a tiny cookie-keeping
 // HTTP client on raw fetch, so tests see every header.
-import { startArchive } from '@lending/archive';
+import { DEMO_ACCESS_SECRET, DEMO_LOAN_API_TOKEN, DEMO_SERVICE_KEYS, startArchive } from '@lending/archive';
 import type { RunningArchive } from '@lending/archive';
 import type { AccountStore } from '@lending/accounts';
 import { createApp, loadEnv } from '../src/app';
@@ -8,6 +8,15 @@ import type { AppOverrides, LendingApp, Listening, ServerConfig } from '../src/a
 
 export const TEST_SECRET = 'test-secret-for-the-lending-server-0123456789';
 export const DEMO = { email: 'patron@example.org', password: 'lending-demo-2026' };
+
+/** What production requires besides APP_SECRET: archive.org's secrets, here the stand-in's. */
+export const PRODUCTION_ENV = {
+  NODE_ENV: 'production',
+  ARCHIVE_SERVICE_ACCESS: DEMO_SERVICE_KEYS.access,
+  ARCHIVE_SERVICE_SECRET: DEMO_SERVICE_KEYS.secret,
+  ARCHIVE_LOAN_API_TOKEN: DEMO_LOAN_API_TOKEN,
+  ARCHIVE_ACCESS_SECRET: DEMO_ACCESS_SECRET,
+};
 
 export interface Stack {
   url: string;

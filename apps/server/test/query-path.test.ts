@@ -56,7 +56,7 @@ describe('single GET queries and batches answer alike', () => {
     const stale = 'gAAAAABnot-a-valid-token';
     client.cookies.set('session', stale);
     const [single, batch] = await both(client, 'account.me');
-    expect(single.setCookies.map((c) => c.name)).toEqual(['session']);
+    expect(single.setCookies.map((c) => c.name)).toEqual(['session', 's3']);
     expectSame(single, batch);
   });
 

@@ -553,6 +553,7 @@ describe(
       archive_unavailable: 503,
       rate_limited: 429,
       lending_limit: 422,
+      item_locked: 422,
       invalid_credentials: 401,
     };
     const t = initTRPC.context<Context>().create({

@@ -15,6 +15,8 @@ const EnvSchema = z.object({
     .transform((value) => (value?.trim() ? value.trim() : DEFAULT_DATABASE_URL)),
   /** The pg_repack program, when it is neither on PATH nor where PostgreSQL's packages put it. */
   PG_REPACK: optional,
+  /** `purge --check`: the servers' METRICS_TOKEN, sent as a bearer token with every /metrics request. */
+  METRICS_TOKEN: optional,
   /** PostgreSQL for throwaway schemas (benchmark). */
   DATABASE_URL_TEST: z
     .string()

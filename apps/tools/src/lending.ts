@@ -1,7 +1,7 @@
-// `pnpm lending borrow|return|loans`: a small command on the typed client, the way another internal
+// `pnpm lending borrow|return|loans|read`: a small command on the typed client, the way another internal
 // app would use the Lending API (log in with S3 keys, keep the cookies, call procedures).
 import type { AppErrorCode } from '@lending/api';
-import { createLendingClient } from '@lending/api/client';
+import { createLendingClient } from '@lending/client';
 import type { LendingEnv } from './env';
 
 export const USAGE = `Usage: pnpm lending <command>
@@ -10,6 +10,7 @@ Commands:
   borrow <identifier> [--browse]  borrow a book (or browse it for an hour with --browse)
   return <identifier>             return a book
   loans                           list the books you have on loan
+  read <identifier>               print a BookReader link for a book you have on loan (open it within 2 minutes)
 
 Environment:
   LENDING_ACCESS, LENDING_SECRET  your archive.org S3 keys (https://archive.org/account/s3.php)
@@ -22,6 +23,7 @@ export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 export type LendingCommand =
   | { command: 'borrow'; identifier: string; browse: boolean }
   | { command: 'return'; identifier: string }
+  | { command: 'read'; identifier: string }
   | { command: 'loans' }
   | { command: 'help' };
 
@@ -41,7 +43,8 @@ export function parseArgs(argv: readonly string[]): LendingCommand | string {
     case undefined:
       return 'Missing command.';
     case 'borrow':
-    case 'return': {
+    case 'return':
+    case 'read': {
       const allowed = command === 'borrow' ? ['--browse'] : [];
       const unknown = flags.find((f) => !allowed.includes(f));
       if (unknown) return `Unknown option for ${command}: ${unknown}`;
@@ -74,16 +77,21 @@ const WORDS: Record<AppErrorCode, string> = {
   max_retries_exceeded: 'The account could not be created just now. Run the command again.',
   rate_limited: 'Too many logins from here. Wait a few minutes and run the command again.',
   s3_keys_missing: 'The session has no archive.org keys. Run the command again.',
-  lending_limit:
-    'archive.org refused: the lending limit is reached, or no copy is free. Return a book, or try again later.',
+  lending_limit: 'archive.org refused: the lending limit is reached. Return a book, or try again later.',
+  item_locked: 'archive.org refused: no copy is free, or the item is locked for now. Try again later.',
+  print_disabled_only: 'archive.org refused: only print-disabled patrons may borrow this book.',
   not_found: 'No such book or loan. Check the identifier (`pnpm lending loans` lists your loans).',
+  not_borrowed:
+    'You do not have this book on loan now. Borrow it first (`pnpm lending loans` lists your loans).',
   archive_unavailable: 'archive.org is not answering. Try again in a minute.',
+  archive_busy: 'The Lending server is busy talking to archive.org. Try again in a moment.',
+  batch_too_large: 'The request held too many calls in one batch.',
   archive_misconfigured:
     'The Lending server cannot use archive.org (its own service keys are refused). Tell its operator.',
   revision_conflict: 'The account changed at the same moment. Run the command again.',
   database_unavailable: "The Lending server's database is not answering. Try again in a minute.",
+  database_busy: "The Lending server's database is busy. Run the command again in a moment.",
   invalid_code: 'The one-time code was refused (wrong, expired or already used). Ask for a new one.',
-  print_disabled_only: 'This book is lent only to patrons with print-disabled access.',
 };
 
 interface ClientError {
@@ -179,6 +187,12 @@ export async function runLending(argv: readonly string[], options: RunOptions): 
         await client.loans.return.mutate({ identifier: parsed.identifier });
         output.out(`Returned ${parsed.identifier}.`);
         break;
+      case 'read': {
+        // The link is the patron's own credential for two minutes: printed for them, nowhere else.
+        const { url } = await client.loans.readLink.mutate({ identifier: parsed.identifier });
+        output.out(url);
+        break;
+      }
       case 'loans': {
         const loans = await client.loans.list.query();
         if (loans.length === 0) {

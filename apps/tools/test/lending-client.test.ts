@@ -1,5 +1,5 @@
 // createLendingClient over real HTTP: the server on port 0 and the archive.org stand-in on port 0.
-import { createLendingClient } from '@lending/api/client';
+import { createLendingClient } from '@lending/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { availableBooks, demoPatron, startLendingStack } from './lending-stack';
 import type { LendingStack } from './lending-stack';

@@ -66,6 +66,24 @@ describe('pnpm lending', { timeout: 180_000 }, () => {
     }
   });
 
+  it('prints a BookReader link for a book on loan, which the stand-in opens, and refuses one not on loan', async () => {
+    const [identifier] = await availableBooks(stack.archive, 1, 3);
+    const refused = await lending(['read', identifier!], keys);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/You do not have this book on loan now.*\(not_borrowed\)/);
+
+    expect((await lending(['borrow', identifier!], keys)).code).toBe(0);
+    const read = await lending(['read', identifier!], keys);
+    expect(read).toMatchObject({ code: 0, stderr: '' });
+    const url = read.stdout.trim();
+    expect(url).toMatch(
+      new RegExp(`^${stack.archive.url}/bookreader/BookReaderAuth\\.php\\?uuid=loan-${identifier}&`),
+    );
+    expect((await fetch(url)).status).toBe(200);
+    expect((await lending(['return', identifier!], keys)).code).toBe(0);
+    expect((await fetch(url)).status).toBe(403);
+  });
+
   it('exits 2 with the usage for bad arguments', async () => {
     const cases = [
       [],
@@ -74,6 +92,8 @@ describe('pnpm lending', { timeout: 180_000 }, () => {
       ['return', 'a', 'b'],
       ['loans', 'extra'],
       ['borrow', 'x', '--fast'],
+      ['read'],
+      ['read', 'x', '--browse'],
     ];
     const runs = await Promise.all(cases.map((args) => lending(args, keys)));
     runs.forEach((run, i) => {

@@ -35,10 +35,10 @@ let dir: string;
 let databaseUrl: string;
 const instances: Instance[] = [];
 
-function startInstance(): Promise<Instance> {
+function startInstance(env: Record<string, string> = {}): Promise<Instance> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'test/server-instance.ts'], {
     cwd: toolsDir,
-    env: { ...process.env, APP_SECRET, DATABASE_URL: databaseUrl, ARCHIVE_URL: archive.url },
+    env: { ...process.env, APP_SECRET, DATABASE_URL: databaseUrl, ARCHIVE_URL: archive.url, ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let stderr = '';
@@ -126,6 +126,7 @@ async function me(instance: Instance, cookies: Record<string, string>): Promise<
 async function check(
   targets: string[],
   window = WINDOW,
+  metricsToken?: string,
 ): Promise<{ code: number; report: CheckReport; stderr: string }> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
@@ -139,6 +140,7 @@ async function check(
       io: { stdout, stderr, stdin: new PassThrough() },
       defaultDatabaseUrl: databaseUrl,
       signals: new EventEmitter(),
+      metricsToken,
     },
   );
   return { code, report: JSON.parse(out) as CheckReport, stderr: err };
@@ -250,4 +252,20 @@ describe('pnpm purge --check across server instances', () => {
       expect(fromProcess.stderr).toContain('NOT YET: a server started within the 64 s window');
     },
   );
+
+  it('reads /metrics guarded by METRICS_TOKEN with the same token, and never prints it', async () => {
+    const token = 'metrics-token-for-the-purge-check-0123';
+    const guarded = await startInstance({ METRICS_TOKEN: token });
+    const without = await check([guarded.metrics], 60);
+    expect(without.code).toBe(2);
+    expect(without.stderr).toContain('answered HTTP 401');
+    const withToken = await check([guarded.metrics], 60, token);
+    expect(withToken.code).toBe(1); // read: the server is younger than the window
+    expect(withToken.report.instances[0]).toMatchObject({ finding: 'restarted', error: null });
+    const fromProcess = await runPurge(['--check', '--window', '60s', '--metrics-url', guarded.metrics], {
+      METRICS_TOKEN: token,
+    });
+    expect(fromProcess.code).toBe(1);
+    expect(fromProcess.stderr + fromProcess.stdout).not.toContain(token);
+  }, 60_000);
 });

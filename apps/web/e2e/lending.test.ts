@@ -1,6 +1,6 @@
 // A patron in a real browser (Chromium via playwright-core) against the real server and the stand-in.
 import { createLendingClient } from '@lending/api/client';
-import { legacyAccountSeeds, demoPatrons } from '@lending/archive';
+import { defaultFixture, legacyAccountSeeds, demoPatrons } from '@lending/archive';
 import { seedLegacyAccounts } from '@lending/accounts';
 import { cookieKeys, sealCookie } from '@lending/crypto';
 import type { Page } from 'playwright-core';
@@ -197,7 +197,20 @@ describe.skipIf(!hasBrowser)('the patron SPA in Chromium', () => {
     await seedLegacyAccounts(system.store, seeds);
     const legacy = seeds[0]!;
     const { context, page } = await openPage(system);
-    const session = sealCookie(cookieKeys(APP_SECRET), { pur: 'session', sub: legacy.username, rem: false });
+    // A live session of the account (as a login records it), its cookie without an s3 cookie beside it.
+    const now = Math.floor(Date.now() / 1000);
+    await system.store.addSession(
+      legacy.username,
+      { id: 'e2e-legacy', expiresAt: now + 3600 },
+      { now, max: 20 },
+    );
+    const session = sealCookie(cookieKeys(APP_SECRET), {
+      pur: 'session',
+      sub: legacy.username,
+      rem: false,
+      sid: 'e2e-legacy',
+      iat: now,
+    });
     await context.addCookies([
       { name: 'session', value: session, url: system.baseUrl, httpOnly: true, secure: true, sameSite: 'Lax' },
     ]);
@@ -290,8 +303,14 @@ describe.skipIf(!hasBrowser)('the patron SPA in Chromium', () => {
       demoPatrons().find((p) => p.email === 'old-timer@example.org') ?? patron('scholar@example.org');
     const api = createLendingClient({ url: `${system.baseUrl}/trpc` });
     await api.auth.loginWithKeys.mutate({ access: other.access, secret: other.secret });
-    const books = await api.books.list.query();
-    const single = books.find((b) => b.availability.copies === 1 && b.availability.availableCopies === 1);
+    // A one-copy book (the stand-in's fixture says which) on the catalogue's first page, its copy free.
+    const oneCopy = new Set(
+      defaultFixture({ catalogue: 'full' })
+        .books.filter((b) => b.copies === 1)
+        .map((b) => b.identifier),
+    );
+    const { books } = await api.books.list.query();
+    const single = books.find((b) => oneCopy.has(b.identifier) && b.availability.borrow);
     expect(single, 'a one-copy book with its copy free').toBeDefined();
     await api.loans.borrow.mutate({ identifier: single!.identifier });
 
@@ -301,7 +320,7 @@ describe.skipIf(!hasBrowser)('the patron SPA in Chromium', () => {
     const card = page
       .getByRole('listitem')
       .filter({ has: page.getByRole('heading', { name: single!.title, exact: true }) });
-    await card.getByText('The only copy is on loan').waitFor();
+    await card.getByText('All copies are on loan').waitFor();
     expect(await card.getByRole('button', { name: 'Borrow', exact: true }).count()).toBe(0);
     await card.getByRole('button', { name: 'Join waitlist' }).click();
     await waitForStatus(page, `You joined the waitlist for “${single!.title}”`);
@@ -312,5 +331,32 @@ describe.skipIf(!hasBrowser)('the patron SPA in Chromium', () => {
     await card.getByRole('button', { name: 'Join waitlist' }).waitFor();
     await context.close();
     await api.loans.return.mutate({ identifier: single!.identifier });
+  });
+});
+
+describe.skipIf(!hasBrowser)('the catalogue, page by page', () => {
+  it('pages through the whole catalogue with Next and Previous', async () => {
+    const api = createLendingClient({ url: `${system.baseUrl}/trpc` });
+    const first = await api.books.list.query();
+    const second = await api.books.list.query({ page: 2 });
+    expect(first.pages).toBeGreaterThan(5); // the full catalogue, not only the first 100 books
+    const { context, page } = await openPage(system);
+    const reader = patron('scholar@example.org');
+    await logIn(page, reader.email, reader.password);
+    const heading = (title: string) => page.getByRole('heading', { level: 2, name: title, exact: true });
+    await heading(first.books[0]!.title).waitFor();
+    await page.getByText(`Page 1 of ${first.pages}`, { exact: true }).waitFor();
+    expect(await page.getByRole('button', { name: 'Previous page' }).isDisabled()).toBe(true);
+
+    await page.getByRole('button', { name: 'Next page' }).click();
+    await page.getByText(`Page 2 of ${first.pages}`, { exact: true }).waitFor();
+    await heading(second.books[0]!.title).waitFor();
+    expect(await heading(first.books[0]!.title).count()).toBe(0);
+    await screenshot(page, 'catalogue-page-2', { fullPage: false });
+
+    await page.getByRole('button', { name: 'Previous page' }).click();
+    await heading(first.books[0]!.title).waitFor();
+    await page.getByText(`Page 1 of ${first.pages}`, { exact: true }).waitFor();
+    await context.close();
   });
 });

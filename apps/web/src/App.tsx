@@ -103,6 +103,17 @@ function Account({ me }: { me: Me }) {
       onError: (error) => announce(describeError(error).message, 'error'),
     }),
   );
+  // Ends every session of the patron, on every device (a lost phone, a shared computer), this one included.
+  const everywhere = useMutation(
+    trpc.auth.logoutEverywhere.mutationOptions({
+      onSuccess: () => {
+        endSession(null);
+        announce('You have logged out on every device.', 'success');
+      },
+      onError: (error) => announce(describeError(error).message, 'error'),
+    }),
+  );
+  const busy = logout.isPending || everywhere.isPending;
   return (
     <div className="account">
       <span className="who">
@@ -114,8 +125,11 @@ function Account({ me }: { me: Me }) {
           Print-disabled access
         </span>
       )}
-      <button type="button" className="secondary" onClick={() => logout.mutate()} disabled={logout.isPending}>
+      <button type="button" className="secondary" onClick={() => logout.mutate()} disabled={busy}>
         {logout.isPending ? 'Logging out…' : 'Log out'}
+      </button>
+      <button type="button" className="secondary" onClick={() => everywhere.mutate()} disabled={busy}>
+        {everywhere.isPending ? 'Logging out everywhere…' : 'Log out everywhere'}
       </button>
     </div>
   );

@@ -1,22 +1,36 @@
-import { useQuery } from '@tanstack/react-query';
+import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useId, useState, type FormEvent } from 'react';
 import { PENDING_LABEL, useLendingAction, type LendingAction } from './actions';
+import { Cover } from './Cover';
+import { ReadButton } from './ReadButton';
 import { trpc } from './trpc';
 import type { Book } from './types';
 import { Empty, formText, LoadError, Loading, Screen, Waiting } from './ui';
 
 export function CatalogueScreen() {
   const [query, setQuery] = useState('');
-  const books = useQuery(trpc.books.list.queryOptions(query ? { query } : undefined));
+  const [page, setPage] = useState(1);
+  const books = useQuery({
+    ...trpc.books.list.queryOptions(query ? { query, page } : { page }),
+    // The page just left stays on screen until the next one arrives: no flash of the loading state.
+    placeholderData: keepPreviousData,
+  });
 
   function onSearch(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     setQuery(formText(new FormData(event.currentTarget), 'q').trim());
+    setPage(1);
   }
 
+  function goTo(next: number) {
+    setPage(next);
+    document.getElementById('catalogue-top')?.scrollIntoView({ block: 'start' });
+  }
+
+  const data = books.data;
   return (
     <Screen title="Catalogue">
-      <form className="search" role="search" onSubmit={onSearch}>
+      <form id="catalogue-top" className="search" role="search" onSubmit={onSearch}>
         <label htmlFor="catalogue-q">Search by title or author</label>
         <div className="search-row">
           <input id="catalogue-q" name="q" type="search" defaultValue={query} />
@@ -25,23 +39,58 @@ export function CatalogueScreen() {
           </button>
         </div>
       </form>
-      {books.data ? (
-        books.data.length === 0 ? (
+      {data ? (
+        data.total === 0 || data.books.length === 0 ? (
           <Empty>
-            <p>{query ? `No books match “${query}”.` : 'The catalogue is empty right now.'}</p>
+            <p>
+              {query
+                ? `No books match “${query}”.`
+                : data.total === 0
+                  ? 'The catalogue is empty right now.'
+                  : 'There are no books on this page.'}
+            </p>
             {query && <p>Try a shorter search, or clear the search box to see every book.</p>}
+            {data.total > 0 && (
+              <button type="button" className="secondary" onClick={() => goTo(1)}>
+                First page
+              </button>
+            )}
           </Empty>
         ) : (
           <>
             <p className="muted" aria-live="polite">
-              {books.data.length === 1 ? '1 book' : `${books.data.length} books`}
+              {data.total === 1 ? '1 book' : `${data.total} books`}
               {query && ` matching “${query}”`}
+              {data.pages > 1 && ` · page ${data.page} of ${data.pages}`}
             </p>
-            <ul className="books">
-              {books.data.map((book) => (
+            <ul className="books" aria-busy={books.isPlaceholderData}>
+              {data.books.map((book) => (
                 <BookCard key={book.identifier} book={book} />
               ))}
             </ul>
+            {data.pages > 1 && (
+              <nav className="pager" aria-label="Catalogue pages">
+                <button
+                  type="button"
+                  className="secondary"
+                  disabled={data.page <= 1 || books.isFetching}
+                  onClick={() => goTo(data.page - 1)}
+                >
+                  Previous page
+                </button>
+                <span className="muted">
+                  Page {data.page} of {data.pages}
+                </span>
+                <button
+                  type="button"
+                  className="secondary"
+                  disabled={data.page >= data.pages || books.isFetching}
+                  onClick={() => goTo(data.page + 1)}
+                >
+                  Next page
+                </button>
+              </nav>
+            )}
           </>
         )
       ) : books.isError ? (
@@ -61,12 +110,10 @@ function availabilityText(book: Book): string {
   if (book.yourLoan === 'browse') return 'You are browsing this book';
   const waiting = a.waitlistLength > 0 ? ` · ${a.waitlistLength} waiting` : '';
   if (book.onWaitlist) return `You are on the waitlist${waiting}`;
-  if (book.printDisabledOnly && !a.borrow && !a.browse && !a.waitlist) return 'Not available to borrow';
-  if (a.availableCopies > 0) {
-    return `Available: ${a.availableCopies} of ${a.copies} ${a.copies === 1 ? 'copy' : 'copies'}`;
-  }
-  if (a.copies === 0) return 'Not available to borrow';
-  return `${a.copies === 1 ? 'The only copy is' : `All ${a.copies} copies are`} on loan${waiting}`;
+  if (a.borrow) return 'Available to borrow';
+  if (a.browse) return 'Available to browse for an hour';
+  if (a.waitlist) return `All copies are on loan${waiting}`;
+  return 'Not available to borrow';
 }
 
 function BookCard({ book }: { book: Book }) {
@@ -87,6 +134,7 @@ function BookCard({ book }: { book: Book }) {
 
   return (
     <li className={`book${mine ? ' book-mine' : ''}`}>
+      <Cover identifier={book.identifier} title={book.title} />
       <h2 id={titleId} className="book-title">
         {book.title}
       </h2>
@@ -95,7 +143,7 @@ function BookCard({ book }: { book: Book }) {
         {book.year !== null && <span className="muted"> · {book.year}</span>}
       </p>
       {book.printDisabledOnly && <p className="pd-only">For print-disabled readers only</p>}
-      <p className={`availability${a.availableCopies > 0 || mine ? ' available' : ''}`}>
+      <p className={`availability${a.borrow || a.browse || mine ? ' available' : ''}`}>
         {availabilityText(book)}
       </p>
       {failure && (
@@ -105,6 +153,7 @@ function BookCard({ book }: { book: Book }) {
       )}
       {actions.length > 0 && (
         <div className="actions">
+          {mine && <ReadButton identifier={book.identifier} describedBy={titleId} />}
           {actions.map(({ action, label, primary }) => (
             <button
               key={action}

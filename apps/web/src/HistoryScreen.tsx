@@ -1,5 +1,6 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
+import { Cover } from './Cover';
 import { trpc } from './trpc';
 import { Empty, formatDate, LoadError, Loading, Screen, Waiting } from './ui';
 
@@ -40,6 +41,7 @@ export function HistoryScreen() {
             <ol className="history" aria-busy={history.isPlaceholderData}>
               {data.items.map((entry, i) => (
                 <li key={`${entry.identifier}-${entry.at}-${i}`}>
+                  <Cover identifier={entry.identifier} title={entry.title ?? entry.identifier} size="row" />
                   <span className="history-action">{describeAction(entry.action)}</span>{' '}
                   <span className="history-title">{entry.title ?? entry.identifier}</span>
                   <time className="muted" dateTime={entry.at}>

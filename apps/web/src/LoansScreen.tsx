@@ -1,6 +1,8 @@
 import { useQuery } from '@tanstack/react-query';
 import { useId } from 'react';
 import { PENDING_LABEL, useLendingAction } from './actions';
+import { Cover } from './Cover';
+import { ReadButton } from './ReadButton';
 import { trpc } from './trpc';
 import type { Loan } from './types';
 import { Empty, formatDate, LoadError, Loading, Screen, Waiting } from './ui';
@@ -49,6 +51,7 @@ function LoanCard({ loan }: { loan: Loan }) {
   const title = loan.title ?? loan.identifier;
   return (
     <li className="book book-mine">
+      <Cover identifier={loan.identifier} title={title} />
       <h2 id={titleId} className="book-title">
         {title}
       </h2>
@@ -69,6 +72,7 @@ function LoanCard({ loan }: { loan: Loan }) {
         </p>
       )}
       <div className="actions">
+        <ReadButton identifier={loan.identifier} describedBy={titleId} />
         <button
           type="button"
           className="secondary"

@@ -30,18 +30,25 @@ const MESSAGES: Record<AppErrorCode, string> = {
   s3_keys_missing: 'Please log in again to borrow.',
   lending_limit:
     'You have reached the lending limit. Return a book before borrowing another, or try again later.',
+  item_locked:
+    'This book cannot be borrowed right now: every copy is on loan or the item is locked. Join the waitlist or try again later.',
+  print_disabled_only:
+    'This book is lent only to readers with print-disabled access. If you qualify, ask archive.org to add it to your account.',
   not_found:
     'We could not find that book. It may have left the catalogue; reload the page to see the current list.',
+  not_borrowed:
+    'You do not have this book on loan any more, so it cannot be opened. Borrow it again to read it.',
   archive_unavailable:
     'archive.org is not responding right now, so we cannot lend books. Please try again in a few minutes.',
+  archive_busy: 'The library is very busy right now. Please try again in a moment.',
+  batch_too_large: 'The page asked for too much at once. Please reload the page.',
   archive_misconfigured:
     'The library cannot reach archive.org because of a problem on our side. Please try again later.',
   revision_conflict: 'Your account was being updated at the same moment. Please try again.',
   database_unavailable: 'The library is briefly unavailable. Please try again in a few minutes.',
+  database_busy: 'The library is very busy right now. Please try again in a moment.',
   invalid_code:
     'That code is not valid: it may be mistyped, expired (codes last 10 minutes) or already used. Check the latest email, or ask for a new code.',
-  print_disabled_only:
-    'This book is lent only to readers with print-disabled access. If you qualify, ask archive.org to add it to your account.',
 };
 
 export const OFFLINE_MESSAGE = 'You are offline. Reconnect to the internet and try again.';
@@ -145,5 +152,9 @@ export function describeError(error: unknown): Problem {
 export function shouldRetry(error: unknown): boolean {
   const problem = describeError(error);
   if (problem.network) return isOnline();
-  return problem.appCode === 'archive_unavailable' || problem.appCode === 'database_unavailable';
+  return (
+    problem.appCode === 'archive_unavailable' ||
+    problem.appCode === 'database_unavailable' ||
+    problem.appCode === 'database_busy'
+  );
 }

@@ -2,6 +2,7 @@
 import type { RouterOutputs } from '@lending/api';
 
 export type Me = NonNullable<RouterOutputs['account']['me']>;
-export type Book = RouterOutputs['books']['list'][number];
+export type BookPage = RouterOutputs['books']['list'];
+export type Book = BookPage['books'][number];
 export type Loan = RouterOutputs['loans']['list'][number];
 export type HistoryEntry = RouterOutputs['loans']['history']['items'][number];

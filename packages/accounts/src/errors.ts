@@ -16,21 +16,31 @@ export const APP_ERROR_CODES = [
   'rate_limited',
   /** The session has no archive.org keys: the patron logs in again. */
   's3_keys_missing',
-  /** archive.org's loans API refused (400/409): a lending limit, or no copy to lend. */
+  /** archive.org's loans API refused (400/409) saying the patron's lending limit is reached. */
   'lending_limit',
+  /** archive.org's loans API refused (400/409) otherwise: no copy free, or the item is locked for now. */
+  'item_locked',
+  /** archive.org's loans API refused (400) a book only print-disabled patrons may borrow. */
+  'print_disabled_only',
   'not_found',
+  /** A BookReader link was asked for a book the patron does not hold on loan now (returned, expired, never). */
+  'not_borrowed',
   /** archive.org failed, timed out or answered nonsense: a retry may succeed. */
   'archive_unavailable',
+  /** Too many archive.org calls at once (queue full or wait too long), or the request spent its budget. */
+  'archive_busy',
+  /** A tRPC batch with more calls than the server takes (MAX_BATCH_SIZE). */
+  'batch_too_large',
   /** archive.org refused our own service keys: an operator must fix ARCHIVE_SERVICE_ACCESS / _SECRET. */
   'archive_misconfigured',
   /** The account record kept changing under a read-modify-write: a retry usually succeeds. */
   'revision_conflict',
   /** The account database does not answer. */
   'database_unavailable',
+  /** Every database connection is busy, or a query waited too long (statement, lock or answer): retry soon. */
+  'database_busy',
   /** A one-time login code archive.org did not accept: wrong, expired, already used, or burnt by wrong tries. */
   'invalid_code',
-  /** The book is lent only to print-disabled patrons, and this patron has no such access. */
-  'print_disabled_only',
 ] as const;
 export type AppErrorCode = (typeof APP_ERROR_CODES)[number];
 

@@ -2,9 +2,15 @@ export * from './types';
 export * from './errors';
 export * from './store/index';
 export { saveS3Keys, seedLegacyAccounts, type LegacyAccountSeed } from './legacy';
-export { ArchiveClient } from './archive-client';
+export { ArchiveClient, DEFAULT_GATE_LIMITS, defaultEndpoints, withCallBudget } from './archive-client';
 export type {
   ArchiveClientOptions,
+  ArchiveEndpoints,
+  ArchiveObserver,
+  BookAvailability,
+  CataloguePage,
+  GateLimits,
+  LoanRefusal,
   XauthnResponse,
   XauthnValues,
   IaAccountInfo,
@@ -19,4 +25,10 @@ export { auditAccounts, usernameBase } from './audit';
 export { redeemLoginCode, requestLoginCode } from './code-login';
 export type { AuditDeps, AuditResult, Credentials } from './audit';
 export { getS3Keys } from './s3-keys';
-export type { S3KeysLookup, S3KeysSource, S3KeysStoreFallback } from './s3-keys';
+export type {
+  OpenLibraryCookiePolicy,
+  S3CookieRejection,
+  S3KeysLookup,
+  S3KeysSource,
+  S3KeysStoreFallback,
+} from './s3-keys';

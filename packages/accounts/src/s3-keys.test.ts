@@ -40,6 +40,7 @@ describe('getS3Keys', () => {
       reissue: false,
       rejected: null,
       storeFallback: null,
+      format: 'lending',
     });
     expect(store.reads).toBe(0);
   });
@@ -55,6 +56,7 @@ describe('getS3Keys', () => {
       reissue: true,
       rejected: 'wrong_subject',
       storeFallback: 'cookie_rejected',
+      format: null,
     });
   });
 
@@ -70,6 +72,7 @@ describe('getS3Keys', () => {
       reissue: false,
       rejected: null,
       storeFallback: null,
+      format: null,
     });
   });
 });

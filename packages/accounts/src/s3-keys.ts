@@ -1,9 +1,24 @@
 // Which archive.org S3 keys a request uses: the sealed `s3` cookie first, bound to the session's user; else the
 // legacy plaintext copy in the account record (sessions older than the change); else none.
-import { openCookie, type CookieKeys, type CookieRejection } from '@lending/crypto';
+import { openCookie, type CookieFormat, type CookieKeys, type CookieRejection } from '@lending/crypto';
 import type { Account, AccountStore, S3Keys } from './types';
 
 export type S3KeysSource = 'cookie' | 'store' | 'none';
+
+/**
+ * Why a present s3 cookie was not used: the reasons of openCookie, and `unbound`, an Open Library-format cookie
+ * (which names no owner) where that format is not accepted.
+ */
+export type S3CookieRejection = CookieRejection | 'unbound';
+
+/**
+ * How Open Library-format (`access:secret`) cookies are treated. Absent: refused (`unbound`). `owns` says whether
+ * the access key is shown to belong to the session's user; a cookie whose key is not refused as `wrong_subject`.
+ */
+export interface OpenLibraryCookiePolicy {
+  accept: boolean;
+  owns(access: string): boolean;
+}
 
 /**
  * Why keys came from the store: `no_cookie`, the session has no s3 cookie (it predates the change, so the patron
@@ -18,7 +33,9 @@ export interface S3KeysLookup {
   /** Set the `s3` cookie again: it was sealed under an old secret, or the keys came from the store. */
   reissue: boolean;
   /** Why a cookie that was present was refused; null when it opened or there was none. */
-  rejected: CookieRejection | null;
+  rejected: S3CookieRejection | null;
+  /** The format of the cookie that served the keys; null when no cookie did. */
+  format: CookieFormat | null;
   /** Set when the store served the keys: why the cookie did not. */
   storeFallback: S3KeysStoreFallback | null;
 }
@@ -29,6 +46,7 @@ const NONE: S3KeysLookup = {
   reissue: false,
   rejected: null,
   storeFallback: null,
+  format: null,
 };
 
 function validS3Keys(value: unknown): S3Keys | null {
@@ -52,6 +70,8 @@ export async function getS3Keys(
     ttl: number;
     now?: number;
     account?: Account | null;
+    /** Absent: Open Library-format cookies are refused (`unbound`). */
+    openLibrary?: OpenLibraryCookiePolicy;
   },
 ): Promise<S3KeysLookup> {
   const { username, cookie } = input;
@@ -61,7 +81,7 @@ export async function getS3Keys(
   }
   const now = typeof input.now === 'number' && Number.isFinite(input.now) ? input.now : undefined;
 
-  let rejected: CookieRejection | null = null;
+  let rejected: S3CookieRejection | null = null;
   if (cookie !== null && cookie !== undefined) {
     // openCookie refuses a non-string as malformed, and opens only payloads with non-empty access and secret.
     const opened = openCookie(deps.cookieKeys, cookie, {
@@ -72,15 +92,23 @@ export async function getS3Keys(
     });
     if (opened.ok) {
       const { access, secret } = opened.payload;
-      return {
-        s3Keys: { access, secret },
-        source: 'cookie',
-        reissue: opened.oldKey,
-        rejected: null,
-        storeFallback: null,
-      };
+      // Open Library's format names no owner (openCookie fills in the expected one): its key must be shown to be
+      // this user's, or the cookie is someone else's keys.
+      if (opened.format === 'openlibrary' && input.openLibrary?.accept !== true) rejected = 'unbound';
+      else if (opened.format === 'openlibrary' && input.openLibrary?.owns(access) !== true)
+        rejected = 'wrong_subject';
+      else
+        return {
+          s3Keys: { access, secret },
+          source: 'cookie',
+          reissue: opened.oldKey,
+          rejected: null,
+          storeFallback: null,
+          format: opened.format,
+        };
+    } else {
+      rejected = opened.reason;
     }
-    rejected = opened.reason;
   }
 
   const account = input.account !== undefined ? input.account : await deps.store.getByUsername(username);
@@ -88,7 +116,7 @@ export async function getS3Keys(
   const s3Keys = account && account.username === username ? validS3Keys(account.s3Keys) : null;
   if (s3Keys) {
     const storeFallback = rejected === null ? 'no_cookie' : 'cookie_rejected';
-    return { s3Keys, source: 'store', reissue: true, rejected, storeFallback };
+    return { s3Keys, source: 'store', reissue: true, rejected, storeFallback, format: null };
   }
   return { ...NONE, rejected };
 }

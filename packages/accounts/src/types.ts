@@ -29,8 +29,18 @@ export interface AccountRecord {
   [unknownField: string]: unknown;
 }
 
-/** A record as read from the store, with its revision (bumped by every write). */
-export type Account = AccountRecord & { revision: number };
+/**
+ * One live session of an account (docs/ARCHITECTURE.md, "Sessions"): its id, as sealed in the `session` cookie,
+ * and when it ends at the latest (seconds since the epoch). A session whose id is not in its account's list is
+ * revoked. Kept in a column of its own, outside the record's document: writing it bumps no revision.
+ */
+export interface StoredSession {
+  id: string;
+  expiresAt: number;
+}
+
+/** A record as read from the store, with its revision (bumped by every write) and its live sessions (absent: none). */
+export type Account = AccountRecord & { revision: number; sessions?: readonly StoredSession[] };
 
 export type NewAccount = Omit<AccountRecord, 'lastLogin'> & { lastLogin?: string | null };
 
@@ -82,6 +92,15 @@ export interface AccountStore {
   removeS3Keys(username: string): Promise<boolean>;
   /** One batch of the purge walk: keyset from `after`, atomic per record, no lost concurrent write. */
   purgeS3KeysBatch(options: PurgeBatchOptions): Promise<PurgeBatchResult>;
+  /**
+   * Adds a live session to the account's list, in one atomic step: entries whose `expiresAt` is not after `now`
+   * are dropped, and past `max` entries the oldest go. Throws AccountNotFoundError when there is no such account.
+   */
+  addSession(username: string, session: StoredSession, options: { now: number; max: number }): Promise<void>;
+  /** Revokes one session; true when it was live. */
+  removeSession(username: string, id: string): Promise<boolean>;
+  /** Revokes every session of the account; resolves to how many were live (0 also when there is no account). */
+  removeAllSessions(username: string): Promise<number>;
   /** Legacy write of plaintext keys: for seeding pre-change data and for tests only. */
   saveS3Keys(username: string, keys: S3Keys): Promise<void>;
   /** Throws when the database does not answer. */

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEMO_SERVICE_KEYS, startArchive, type RunningArchive } from '@lending/archive';
+import { DEMO_LOAN_API_TOKEN, DEMO_SERVICE_KEYS, startArchive, type RunningArchive } from '@lending/archive';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, it } from 'vitest';
 import { ArchiveClient } from '../src/archive-client';
@@ -147,6 +147,7 @@ export function useArchive(): {
         baseUrl: current().url,
         serviceAccess: DEMO_SERVICE_KEYS.access,
         serviceSecret: DEMO_SERVICE_KEYS.secret,
+        loanApiToken: DEMO_LOAN_API_TOKEN,
         timeoutMs,
       }),
   };

@@ -353,7 +353,7 @@ describeWithStores('auditAccounts', (ctx) => {
     const result = await auditAccounts(deps({ archive: client }), login(demo));
     if (!result.s3Keys) throw new Error('login gave no keys');
     await client.loan(result.s3Keys, 'mobydickorwhale00melv', 'borrow_book');
-    const loans = await client.userLoans(result.s3Keys);
+    const loans = await client.loansOf(result.account.itemname ?? '');
     expect(loans.map((l) => [l.identifier, l.type])).toEqual([['mobydickorwhale00melv', 'borrow']]);
   });
 });

@@ -93,6 +93,7 @@ describeWithStores('getS3Keys', (ctx) => {
       reissue: false,
       rejected: null,
       storeFallback: null,
+      format: 'lending',
     });
   });
 
@@ -105,20 +106,38 @@ describeWithStores('getS3Keys', (ctx) => {
       reissue: true,
       rejected: null,
       storeFallback: null,
+      format: 'lending',
     });
   });
 
-  it("accepts Open Library's own `access:secret` cookie (URL-quoted too)", async () => {
+  it("accepts Open Library's own `access:secret` cookie (URL-quoted too) only when the policy owns its key", async () => {
     const token = sealCookie(testCookieKeys, s3(), { now: NOW, format: 'openlibrary' });
-    expect(await lookup(token)).toEqual({
+    const policy = { accept: true, owns: (access: string) => access === cookieKeysPair.access };
+    const withPolicy = (cookie: string, openLibrary = policy) =>
+      getS3Keys(
+        { store: ctx.store, cookieKeys: testCookieKeys },
+        { username, cookie, ttl: TTL, now: NOW, openLibrary },
+      );
+    expect(await withPolicy(token)).toEqual({
       s3Keys: cookieKeysPair,
       source: 'cookie',
       reissue: false,
       rejected: null,
       storeFallback: null,
+      format: 'openlibrary',
     });
     const quoted = token.replace(/=/g, '%3D');
-    expect(await lookup(quoted)).toMatchObject({ s3Keys: cookieKeysPair, source: 'cookie' });
+    expect(await withPolicy(quoted)).toMatchObject({ s3Keys: cookieKeysPair, source: 'cookie' });
+    // Without the policy it names no owner: refused. With it, someone else's key is refused too.
+    expect(await lookup(token)).toMatchObject({ s3Keys: null, source: 'none', rejected: 'unbound' });
+    expect(await withPolicy(token, { accept: true, owns: () => false })).toMatchObject({
+      s3Keys: null,
+      rejected: 'wrong_subject',
+    });
+    expect(await withPolicy(token, { accept: false, owns: () => true })).toMatchObject({
+      s3Keys: null,
+      rejected: 'unbound',
+    });
   });
 
   it('no cookie: the legacy record serves the keys, marked for reissue', async () => {
@@ -130,6 +149,7 @@ describeWithStores('getS3Keys', (ctx) => {
         reissue: true,
         rejected: null,
         storeFallback: 'no_cookie',
+        format: null,
       });
     }
   });
@@ -149,6 +169,7 @@ describeWithStores('getS3Keys', (ctx) => {
       reissue: false,
       rejected: null,
       storeFallback: null,
+      format: null,
     });
     expect(await lookup(undefined, { username: 'nobody-at-all' })).toEqual({
       s3Keys: null,
@@ -156,6 +177,7 @@ describeWithStores('getS3Keys', (ctx) => {
       reissue: false,
       rejected: null,
       storeFallback: null,
+      format: null,
     });
   });
 
@@ -177,6 +199,7 @@ describeWithStores('getS3Keys', (ctx) => {
         reissue: true,
         rejected: none.rejected,
         storeFallback: 'cookie_rejected',
+        format: null,
       });
       expect(await snapshot(ctx.store)).toEqual(before);
     },

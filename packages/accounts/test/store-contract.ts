@@ -373,6 +373,74 @@ export function describeStoreContract(name: string, open: () => Promise<StoreTar
       });
     });
 
+    describe('sessions', () => {
+      const NOW = 1_800_000_000;
+      it('adds, lists and revokes sessions without touching the record or its revision', async () => {
+        await store.create(account(1, { s3Keys: keysOf(1) }));
+        await store.addSession('user-1', { id: 'a', expiresAt: NOW + 100 }, { now: NOW, max: 5 });
+        await store.addSession('user-1', { id: 'b', expiresAt: NOW + 200 }, { now: NOW, max: 5 });
+        const read = await store.getByUsername('user-1');
+        expect(read).toEqual({
+          ...account(1, { s3Keys: keysOf(1) }),
+          revision: 1,
+          sessions: [
+            { id: 'a', expiresAt: NOW + 100 },
+            { id: 'b', expiresAt: NOW + 200 },
+          ],
+        });
+        // An update of the record keeps the sessions, and a stored record never holds them in its document.
+        const updated = await store.update('user-1', 1, { displayName: 'X', sessions: [] } as never);
+        expect(updated.sessions).toEqual(read!.sessions);
+        expect(await store.removeSession('user-1', 'a')).toBe(true);
+        expect(await store.removeSession('user-1', 'a')).toBe(false);
+        expect(await store.removeSession('nobody', 'b')).toBe(false);
+        expect((await store.getByUsername('user-1'))?.sessions).toEqual([{ id: 'b', expiresAt: NOW + 200 }]);
+        await store.addSession('user-1', { id: 'c', expiresAt: NOW + 300 }, { now: NOW, max: 5 });
+        expect(await store.removeAllSessions('user-1')).toBe(2);
+        const after = await store.getByUsername('user-1');
+        expect(after).not.toHaveProperty('sessions');
+        expect(after?.revision).toBe(2);
+        expect(await store.removeAllSessions('user-1')).toBe(0);
+        expect(await store.removeAllSessions('nobody')).toBe(0);
+      });
+
+      it('drops expired sessions and keeps only the newest max when adding', async () => {
+        await store.create(account(1));
+        await store.addSession('user-1', { id: 'old', expiresAt: NOW + 10 }, { now: NOW, max: 3 });
+        for (const id of ['s1', 's2', 's3']) {
+          await store.addSession('user-1', { id, expiresAt: NOW + 1000 }, { now: NOW + 20, max: 3 });
+        }
+        expect((await store.getByUsername('user-1'))?.sessions?.map((s) => s.id)).toEqual(['s1', 's2', 's3']);
+        await store.addSession('user-1', { id: 's4', expiresAt: NOW + 1000 }, { now: NOW + 20, max: 3 });
+        expect((await store.getByUsername('user-1'))?.sessions?.map((s) => s.id)).toEqual(['s2', 's3', 's4']);
+        await expect(
+          store.addSession('nobody', { id: 'x', expiresAt: NOW + 1 }, { now: NOW, max: 3 }),
+        ).rejects.toBeInstanceOf(AccountNotFoundError);
+        await expect(
+          store.addSession('user-1', { id: '', expiresAt: NOW + 1 }, { now: NOW, max: 3 }),
+        ).rejects.toBeInstanceOf(InvalidAccountInputError);
+        await expect(
+          store.addSession('user-1', { id: 'x', expiresAt: 1.5 }, { now: NOW, max: 3 }),
+        ).rejects.toBeInstanceOf(InvalidAccountInputError);
+      });
+
+      it('loses no session when many are added and removed at once', async () => {
+        await store.create(account(1));
+        const ids = Array.from({ length: 12 }, (_, i) => `c${i}`);
+        await Promise.all(
+          ids.map((id) => store.addSession('user-1', { id, expiresAt: NOW + 1000 }, { now: NOW, max: 50 })),
+        );
+        expect((await store.getByUsername('user-1'))?.sessions?.map((s) => s.id).sort()).toEqual(
+          [...ids].sort(),
+        );
+        const removed = await Promise.all(ids.slice(0, 6).map((id) => store.removeSession('user-1', id)));
+        expect(removed).toEqual(Array(6).fill(true));
+        expect((await store.getByUsername('user-1'))?.sessions?.map((s) => s.id).sort()).toEqual(
+          ids.slice(6).sort(),
+        );
+      });
+    });
+
     describe('purgeS3KeysBatch', () => {
       async function seed(count: number): Promise<Set<string>> {
         const holders = new Set<string>();

@@ -67,7 +67,7 @@ describe('SqliteAccountStore specifics', () => {
       const columns = (db.prepare('PRAGMA table_info(accounts)').all() as { name: string }[]).map(
         (c) => c.name,
       );
-      expect(columns).toEqual(['username', 'email_lower', 'itemname', 'revision', 'data']);
+      expect(columns).toEqual(['username', 'email_lower', 'itemname', 'revision', 'data', 'sessions']);
       // Every index holds plain lookup columns only (the partial index filters on the keys, never stores them).
       const indexes = db.prepare("SELECT name FROM sqlite_master WHERE type = 'index'").all() as {
         name: string;
@@ -123,7 +123,7 @@ describe('SqliteAccountStore specifics', () => {
     old.close();
 
     const store = await openAccountStore(target.url);
-    expect((await target.migrations()).version).toBe(3);
+    expect((await target.migrations()).version).toBe(SQLITE_MIGRATIONS.at(-1)!.version);
     const db = new Database(file, { readonly: true });
     try {
       expect(allRows(db)).toEqual(before);
@@ -280,6 +280,7 @@ if (pgProblem === null) {
           'itemname',
           'revision',
           'data',
+          'sessions',
         ]);
         expect(columns.find((c) => c.column_name === 'data')?.data_type).toBe('jsonb');
         // Every index holds plain lookup columns only (the partial index filters on the keys, never stores them).

@@ -52,14 +52,39 @@ export const API_ERRORS: Record<AppErrorCode, ErrorContract> = {
   },
   lending_limit: {
     trpcCode: 'CONFLICT',
-    message: 'archive.org refused the loan request: a lending limit is reached or no copy is available.',
+    message: 'archive.org refused the loan request: the lending limit is reached.',
+    log: 'info',
+  },
+  item_locked: {
+    trpcCode: 'CONFLICT',
+    message: 'archive.org refused the loan request: no copy is free or the item is locked for now.',
+    log: 'info',
+  },
+  print_disabled_only: {
+    trpcCode: 'FORBIDDEN',
+    message: 'archive.org refused the loan request: only print-disabled patrons may borrow this book.',
     log: 'info',
   },
   not_found: { trpcCode: 'NOT_FOUND', message: 'No such book or loan.', log: 'info' },
+  not_borrowed: {
+    trpcCode: 'FORBIDDEN',
+    message: 'The patron does not have this book on loan now; borrow it to read it.',
+    log: 'info',
+  },
   archive_unavailable: {
     trpcCode: 'SERVICE_UNAVAILABLE',
     message: 'archive.org is not answering; a retry may succeed.',
     log: 'warn',
+  },
+  archive_busy: {
+    trpcCode: 'SERVICE_UNAVAILABLE',
+    message: 'Too many requests to archive.org at once; retry after the number of seconds in Retry-After.',
+    log: 'warn',
+  },
+  batch_too_large: {
+    trpcCode: 'BAD_REQUEST',
+    message: 'Too many calls in one batch request.',
+    log: 'info',
   },
   archive_misconfigured: {
     trpcCode: 'SERVICE_UNAVAILABLE',
@@ -76,14 +101,14 @@ export const API_ERRORS: Record<AppErrorCode, ErrorContract> = {
     message: 'The account database is not answering; a retry may succeed.',
     log: 'error',
   },
+  database_busy: {
+    trpcCode: 'SERVICE_UNAVAILABLE',
+    message: 'The account database is busy; a retry in a moment may succeed.',
+    log: 'warn',
+  },
   invalid_code: {
     trpcCode: 'UNAUTHORIZED',
     message: 'The one-time code is wrong, expired or already used; request a new one.',
-    log: 'info',
-  },
-  print_disabled_only: {
-    trpcCode: 'FORBIDDEN',
-    message: 'This book is lent only to patrons with print-disabled access.',
     log: 'info',
   },
 };

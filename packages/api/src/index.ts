@@ -6,9 +6,15 @@ export type {
   ApiDeps,
   ApiLogger,
   ApiMetrics,
+  ArchiveLinks,
   CookieJar,
   CookieName,
+  CookieRejectionReason,
+  LimitDecision,
+  LimitKind,
+  LimitedAttempt,
   LoginLimiter,
+  OpenLibraryCookieOutcome,
   RequestInfo,
   RequestScope,
 } from './host';
@@ -19,5 +25,12 @@ export type { FieldErrors } from './trpc';
 export type { AppErrorCode } from '@lending/accounts';
 export { failureLog } from './errors';
 export type { FailureLog } from './errors';
-export { REMEMBER_TTL_SECONDS } from './session';
-export type { Availability, Book, HistoryEntry, KeysSource, Loan, Me } from './outputs';
+export {
+  MAX_SESSIONS_PER_ACCOUNT,
+  REMEMBER_IDLE_TTL_SECONDS,
+  REMEMBER_MAX_TTL_SECONDS,
+  REMEMBER_TTL_SECONDS,
+} from './session';
+export type { Availability, Book, BookPage, HistoryEntry, KeysSource, Loan, Me } from './outputs';
+export { MAX_PAGE_SIZE } from './schemas';
+export type { ReadLink, SiteConfig } from './outputs';

@@ -14,12 +14,13 @@ export interface Me {
   printDisabled: boolean;
 }
 
+/** What archive.org's availability API says of a book (for everyone; the patron's own state is on Book). */
 export interface Availability {
+  /** archive.org's status: `borrow_available`, `borrow_unavailable`, `private`, … or `unknown`. */
+  status: string;
   borrow: boolean;
   browse: boolean;
   waitlist: boolean;
-  copies: number;
-  availableCopies: number;
   waitlistLength: number;
 }
 
@@ -37,6 +38,18 @@ export interface Book {
   printDisabledOnly: boolean;
 }
 
+/** One page of the catalogue. */
+export interface BookPage {
+  books: Book[];
+  /** 1-based. */
+  page: number;
+  pageSize: number;
+  /** Books matching in the whole catalogue. */
+  total: number;
+  /** Pages in all (0 when nothing matches). */
+  pages: number;
+}
+
 export interface Loan {
   identifier: string;
   title: string | null;
@@ -50,4 +63,16 @@ export interface HistoryEntry {
   title: string | null;
   action: string;
   at: string;
+}
+
+/** A BookReader auth link for a book the patron holds now; open it before `expiresAt` (two minutes). */
+export interface ReadLink {
+  url: string;
+  expiresAt: string;
+}
+
+/** What the SPA needs to know about this server's configuration: only what a browser may see. */
+export interface SiteConfig {
+  /** Origin of archive.org's cover image service: covers are `<imagesUrl>/services/img/<identifier>`. */
+  imagesUrl: string;
 }

@@ -4,20 +4,19 @@
 // (`print_disabled_only`, from the loans API's refusal).
 import type { Book } from './outputs';
 
-/** The book as this patron may take it: a print-disabled-only book is borrowable to them alone. */
+/**
+ * The book as this patron may take it. Availability v2 answers for nobody in particular, so a book lent only to
+ * print-disabled patrons comes back as `private` with nothing available: to anyone else it stays so; to a patron
+ * with access OL offers "borrow" (the loans API then decides on copies), unless they already hold it.
+ */
 export function applyPrintDisabledRule(book: Book, printDisabled: boolean): Book {
   if (!book.printDisabledOnly) return book;
   const { availability } = book;
   if (!printDisabled) {
     return { ...book, availability: { ...availability, borrow: false, browse: false, waitlist: false } };
   }
-  const free = availability.borrow || availability.availableCopies > 0;
   return {
     ...book,
-    availability: {
-      ...availability,
-      borrow: free,
-      waitlist: !free && book.yourLoan === null && !book.onWaitlist,
-    },
+    availability: { ...availability, borrow: book.yourLoan === null, browse: false, waitlist: false },
   };
 }

@@ -3,6 +3,7 @@ import { accountRouter } from './routers/account';
 import { authRouter } from './routers/auth';
 import { booksRouter } from './routers/books';
 import { loansRouter } from './routers/loans';
+import { siteRouter } from './routers/site';
 import { createCallerFactory, router } from './trpc';
 
 export const appRouter = router({
@@ -10,6 +11,7 @@ export const appRouter = router({
   account: accountRouter,
   books: booksRouter,
   loans: loansRouter,
+  site: siteRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -3,7 +3,7 @@ import type { inferRouterError, TRPC_ERROR_CODE_KEY } from '@trpc/server';
 import type { AppErrorCode } from '@lending/accounts';
 import { describe, expectTypeOf, it } from 'vitest';
 import type { AppRouter, RouterInputs, RouterOutputs } from './root';
-import type { Book, HistoryEntry, Loan, Me } from './outputs';
+import type { BookPage, HistoryEntry, Loan, Me } from './outputs';
 
 describe('AppRouter types', () => {
   it('infers the contract inputs', () => {
@@ -21,7 +21,9 @@ describe('AppRouter types', () => {
     expectTypeOf<RouterInputs['account']['me']>().toEqualTypeOf<void>();
     // tRPC adds `void` to optional inputs so that the argument can be left out.
     expectTypeOf<RouterInputs['books']['list']>().toEqualTypeOf<
-      { query?: string | undefined } | undefined | void
+      | { query?: string | undefined; page?: number | undefined; pageSize?: number | undefined }
+      | undefined
+      | void
     >();
     expectTypeOf<RouterInputs['loans']['list']>().toEqualTypeOf<void>();
     expectTypeOf<RouterInputs['loans']['borrow']>().toEqualTypeOf<{
@@ -41,7 +43,7 @@ describe('AppRouter types', () => {
     expectTypeOf<RouterOutputs['auth']['loginWithKeys']>().toEqualTypeOf<Me>();
     expectTypeOf<RouterOutputs['auth']['logout']>().toEqualTypeOf<{ ok: true }>();
     expectTypeOf<RouterOutputs['account']['me']>().toEqualTypeOf<Me | null>();
-    expectTypeOf<RouterOutputs['books']['list']>().toEqualTypeOf<Book[]>();
+    expectTypeOf<RouterOutputs['books']['list']>().toEqualTypeOf<BookPage>();
     expectTypeOf<RouterOutputs['loans']['list']>().toEqualTypeOf<Loan[]>();
     expectTypeOf<RouterOutputs['loans']['borrow']>().toEqualTypeOf<{ ok: true; loan: Loan | null }>();
     expectTypeOf<RouterOutputs['loans']['return']>().toEqualTypeOf<{ ok: true }>();

@@ -1,25 +1,46 @@
 // The patron's archive.org S3 keys for a request: the `s3` cookie first, the store's legacy copy second. Sets the
-// `s3` cookie at login and whenever the keys came from the store or an old secret; drops it when archive.org
-// refuses the keys.
+// `s3` cookie at login and whenever the keys came from the store, an old secret or Open Library's format; drops it
+// when archive.org refuses the keys. An Open Library-format cookie names no owner: it is used only when its access
+// key is the one issued to this session (the fingerprint sealed in the session cookie).
 import { AppError, getS3Keys } from '@lending/accounts';
-import type { S3Keys, S3KeysSource } from '@lending/accounts';
-import { sealCookie } from '@lending/crypto';
+import type { OpenLibraryCookiePolicy, S3Keys, S3KeysSource } from '@lending/accounts';
+import { accessKeyFingerprint, matchesAccessKeyFingerprint, sealCookie } from '@lending/crypto';
 import type { RequestScope } from './host';
-import { rejectCookie, sessionTtl, toSeconds } from './session';
-import type { SessionUser } from './session';
+import {
+  clearSessionCookies,
+  cookieLifetime,
+  rejectCookie,
+  sessionTtl,
+  setSessionCookie,
+  toSeconds,
+} from './session';
+import type { SessionState, SessionUser } from './session';
 
 /** Seals `s3Keys` into the `s3` cookie of this session, as of now. */
-export function setS3Cookie(
-  scope: RequestScope,
-  session: { username: string; remember: boolean },
-  s3Keys: S3Keys,
-): void {
+export function setS3Cookie(scope: RequestScope, session: SessionState, s3Keys: S3Keys): void {
   const value = sealCookie(
     scope.deps.cookieKeys,
     { pur: 's3', sub: session.username, access: s3Keys.access, secret: s3Keys.secret },
     { format: scope.deps.s3CookieFormat, now: toSeconds(scope.nowMs) },
   );
-  scope.req.cookies.set('s3', value, { persistent: session.remember });
+  scope.req.cookies.set('s3', value, cookieLifetime(scope, session, 's3'));
+}
+
+/** Whether Open Library-format cookies are read now: in that mode always, else until the interop end date. */
+export function acceptsOpenLibraryCookies(scope: RequestScope): boolean {
+  const { s3CookieFormat, s3CookieInteropUntil } = scope.deps;
+  return (
+    s3CookieFormat === 'openlibrary' || (s3CookieInteropUntil != null && scope.nowMs < s3CookieInteropUntil)
+  );
+}
+
+function openLibraryPolicy(scope: RequestScope, session: SessionUser): OpenLibraryCookiePolicy {
+  return {
+    accept: acceptsOpenLibraryCookies(scope),
+    owns: (access) =>
+      session.keyFingerprint !== null &&
+      matchesAccessKeyFingerprint(scope.deps.cookieKeys, access, session.keyFingerprint),
+  };
 }
 
 /**
@@ -40,13 +61,30 @@ export async function lookUpS3Keys(
       ttl: sessionTtl(deps, session.remember),
       now: toSeconds(scope.nowMs),
       account: session.account,
+      openLibrary: openLibraryPolicy(scope, session),
     },
   );
   deps.metrics.s3KeysSource(found.source, found.storeFallback);
   if (found.rejected !== null && cookie !== undefined) rejectCookie(scope, 's3', found.rejected);
-  if (found.s3Keys && found.reissue) {
+  // Interop: an Open Library-format cookie, shown to be this session's, is sealed into Lending's bound format now.
+  const reseal = found.format === 'openlibrary' && deps.s3CookieFormat === 'lending';
+  if (found.format === 'openlibrary') deps.metrics.openLibraryCookie(reseal ? 'resealed' : 'accepted');
+  if (found.s3Keys && (found.reissue || reseal)) {
+    const fingerprint = accessKeyFingerprint(deps.cookieKeys, found.s3Keys.access);
+    // Keys not issued at login (from the store): the session now vouches for them, so that an Open Library-format
+    // cookie of them is this session's too.
+    if (
+      session.keyFingerprint === null ||
+      !matchesAccessKeyFingerprint(deps.cookieKeys, found.s3Keys.access, session.keyFingerprint)
+    ) {
+      session.keyFingerprint = fingerprint;
+      setSessionCookie(scope, session, session.issuedAt);
+    }
     setS3Cookie(scope, session, found.s3Keys);
-    req.log.info({ username: session.username, source: found.source }, 's3 cookie re-issued');
+    req.log.info(
+      { username: session.username, source: found.source, format: found.format },
+      's3 cookie re-issued',
+    );
   } else if (!found.s3Keys && cookie !== undefined) {
     req.cookies.clear('s3');
   }
@@ -63,9 +101,9 @@ export function dropRefusedS3Keys(scope: RequestScope, username: string): void {
 export async function requireS3Keys(scope: RequestScope, session: SessionUser): Promise<S3Keys> {
   const { s3Keys } = await lookUpS3Keys(scope, session);
   if (s3Keys) return s3Keys;
-  scope.req.cookies.clear('session');
+  clearSessionCookies(scope);
   throw new AppError(
     's3_keys_missing',
-    `no archive.org keys for ${session.username}'s session; session cookie cleared`,
+    `no archive.org keys for ${session.username}'s session; session cookies cleared`,
   );
 }

@@ -28,7 +28,17 @@ export const loginWithCodeInput = z.object({
   remember: z.boolean().optional(),
 });
 
-export const booksListInput = z.object({ query: z.string().max(200).optional() }).optional();
+/** At most this many books a page (one availability call serves a page). */
+export const MAX_PAGE_SIZE = 100;
+
+export const booksListInput = z
+  .object({
+    query: z.string().max(200).optional(),
+    /** 1-based; deep enough for the whole catalogue at the smallest page size. */
+    page: z.number().int().min(1).max(10_000).optional(),
+    pageSize: z.number().int().min(1).max(MAX_PAGE_SIZE).optional(),
+  })
+  .optional();
 
 export const borrowInput = z.object({
   identifier,

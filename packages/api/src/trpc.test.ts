@@ -107,10 +107,14 @@ describe('protectedProcedure', () => {
   });
 
   it('hands the resolver the session', async () => {
-    const session = {
+    const session: SessionUser = {
       username: 'alice',
       remember: false,
+      id: 'session-id',
+      loginAt: 0,
+      keyFingerprint: null,
       printDisabled: false,
+      issuedAt: 0,
       account: {} as SessionUser['account'],
     };
     const { ctx } = fakeContext(session);

@@ -1,8 +1,9 @@
 // Procedures through a caller over an inner context: real store (SQLite file), real crypto, real archive.org
 // stand-in. The HTTP host's cookie attributes and headers are tested in apps/server.
+import { randomUUID } from 'node:crypto';
 import { ArchiveClient, seedLegacyAccounts } from '@lending/accounts';
-import type { S3Keys } from '@lending/accounts';
-import { cookieKeys, deriveKey, Fernet, openCookie, sealCookie } from '@lending/crypto';
+import type { AccountStore, S3Keys } from '@lending/accounts';
+import { accessKeyFingerprint, cookieKeys, deriveKey, Fernet, openCookie, sealCookie } from '@lending/crypto';
 import type { CookieKeys } from '@lending/crypto';
 import { demoPatrons, legacyAccountSeeds } from '@lending/archive';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -31,8 +32,20 @@ async function logIn(browser: Browser, who: { email: string; password: string },
   return browser.call().auth.login({ email: who.email, password: who.password, remember });
 }
 
-function sessionCookie(keys: CookieKeys, sub: string, rem: boolean, now: number): string {
-  return sealCookie(keys, { pur: 'session', sub, rem }, { now });
+/** A session cookie for `sub`, its id recorded as live in `store` (as a login does). */
+async function sessionCookie(
+  keys: CookieKeys,
+  sub: string,
+  rem: boolean,
+  now: number,
+  store: AccountStore = h.store,
+  /** The access key issued with the session, when any. */
+  access?: string,
+): Promise<string> {
+  const sid = `test-${randomUUID()}`;
+  await store.addSession(sub, { id: sid, expiresAt: now + 90 * DAY }, { now, max: 20 });
+  const kfp = access === undefined ? {} : { kfp: accessKeyFingerprint(keys, access) };
+  return sealCookie(keys, { pur: 'session', sub, rem, sid, iat: now, ...kfp }, { now });
 }
 function s3Cookie(keys: CookieKeys, sub: string, s3: S3Keys, now: number): string {
   return sealCookie(keys, { pur: 's3', sub, access: s3.access, secret: s3.secret }, { now });
@@ -77,7 +90,9 @@ describe('auth.login', () => {
     });
     expect(s3).toMatchObject({ ok: true, format: 'lending', payload: { sub: me.username, ...keysOf(demo) } });
     expect(h.recorder.logins).toEqual(['ok']);
-    expect(h.limiterCalls).toEqual([{ ip: '203.0.113.7', email: demo.email }]);
+    expect(h.limiterCalls).toEqual([
+      { kind: 'password', ip: '203.0.113.7', subject: demo.email, outcome: 'succeed' },
+    ]);
 
     // Keys never reach the store; the login is recorded.
     const account = await h.store.getByUsername(me.username);
@@ -127,6 +142,10 @@ describe('auth.login', () => {
     expect(error.message).not.toBe(appCode);
     expect(browser.jar.sets).toEqual([]);
     expect(h.recorder.logins).toEqual([appCode]);
+    // Only wrong credentials count against the limits; anything else spends nothing.
+    expect(h.limiterCalls.map((c) => c.outcome)).toEqual([
+      appCode === 'invalid_credentials' ? 'fail' : 'release',
+    ]);
     // The host's log line names the precise reason, and never the password.
     const log = await failureLogOf(logIn(h.browser(), who));
     expect(log).toMatchObject({ level: 'info', fields: { appCode, detail: expect.any(String) as unknown } });
@@ -174,6 +193,7 @@ describe('auth.login', () => {
       appCode: 'archive_unavailable',
     });
     expect(h.recorder.logins).toEqual(['archive_unavailable']);
+    expect(h.limiterCalls.map((c) => c.outcome)).toEqual(['release']);
   });
 
   it('validates input before anything else, with field errors', async () => {
@@ -199,7 +219,9 @@ describe('auth.loginWithKeys', () => {
       { name: 'session', persistent: true },
       { name: 's3', persistent: true },
     ]);
-    expect(h.limiterCalls).toEqual([{ ip: '203.0.113.7', email: null }]);
+    expect(h.limiterCalls).toEqual([
+      { kind: 'keys', ip: '203.0.113.7', subject: keysOf(reader).access, outcome: 'succeed' },
+    ]);
   });
 
   it('refuses keys archive.org does not know with invalid_s3keys', async () => {
@@ -281,31 +303,43 @@ describe('loans with the keys from the s3 cookie', () => {
     await browser.call().loans.borrow({ identifier: 'draculabram00stok' });
 
     const mine = await browser.call().books.list({ query: 'DRACULA' });
-    expect(mine).toEqual([
-      {
-        identifier: 'draculabram00stok',
-        title: expect.stringMatching(/Dracula/) as unknown,
-        author: expect.stringMatching(/Stoker/) as unknown,
-        year: expect.any(Number) as unknown,
-        availability: expect.objectContaining({ copies: 3, availableCopies: 2 }) as unknown,
-        yourLoan: 'borrow',
-        onWaitlist: false,
-        printDisabledOnly: false,
-      },
-    ]);
-
-    const anonymous = await h.browser().call().books.list({ query: 'dracula' });
-    expect(anonymous[0]).toMatchObject({
-      yourLoan: null,
-      onWaitlist: false,
-      availability: { availableCopies: 2 },
+    expect(mine).toEqual({
+      books: [
+        {
+          identifier: 'draculabram00stok',
+          title: expect.stringMatching(/Dracula/) as unknown,
+          author: expect.stringMatching(/Stoker/) as unknown,
+          year: expect.any(Number) as unknown,
+          availability: expect.objectContaining({ status: 'borrow_available', borrow: true }) as unknown,
+          yourLoan: 'borrow',
+          onWaitlist: false,
+          printDisabledOnly: false,
+        },
+      ],
+      page: 1,
+      pageSize: 20,
+      total: 1,
+      pages: 1,
     });
 
-    const all = await h.browser().call().books.list();
-    expect(all.length).toBe(30);
+    const anonymous = await h.browser().call().books.list({ query: 'dracula' });
+    expect(anonymous.books[0]).toMatchObject({
+      yourLoan: null,
+      onWaitlist: false,
+      availability: { borrow: true },
+    });
+
+    // The whole catalogue, page by page: more than the first 100 lendable books, each once.
+    const first = await h.browser().call().books.list({ pageSize: 100 });
+    expect(first.total).toBeGreaterThan(100);
+    expect(first.books).toHaveLength(100);
+    const second = await h.browser().call().books.list({ pageSize: 100, page: 2 });
+    expect(second.books).toHaveLength(first.total - 100);
+    const seen = new Set([...first.books, ...second.books].map((book) => book.identifier));
+    expect(seen.size).toBe(first.total);
     const byAuthor = await h.browser().call().books.list({ query: 'austen' });
-    expect(byAuthor.length).toBeGreaterThan(1);
-    expect(byAuthor.every((book) => book.author.toLowerCase().includes('austen'))).toBe(true);
+    expect(byAuthor.books.length).toBeGreaterThan(1);
+    expect(byAuthor.books.every((book) => book.author.toLowerCase().includes('austen'))).toBe(true);
   });
 
   it('joins and leaves a waitlist', async () => {
@@ -315,18 +349,19 @@ describe('loans with the keys from the s3 cookie', () => {
 
     const browser = h.browser();
     await logIn(browser, demo);
+    // archive.org says 409 no_copies_available: refused, and not as a lending limit.
     const refused = await errorOf(browser.call().loans.borrow({ identifier: 'persuasion00aust' }));
-    expect(refused.data).toMatchObject({ code: 'CONFLICT', appCode: 'lending_limit' });
+    expect(refused.data).toMatchObject({ code: 'CONFLICT', appCode: 'item_locked' });
 
     await expect(browser.call().loans.joinWaitlist({ identifier: 'persuasion00aust' })).resolves.toEqual({
       ok: true,
     });
-    const [book] = await browser.call().books.list({ query: 'persuasion' });
+    const [book] = (await browser.call().books.list({ query: 'persuasion' })).books;
     expect(book).toMatchObject({ onWaitlist: true, availability: { waitlistLength: 1 } });
     await expect(browser.call().loans.leaveWaitlist({ identifier: 'persuasion00aust' })).resolves.toEqual({
       ok: true,
     });
-    const [after] = await browser.call().books.list({ query: 'persuasion' });
+    const [after] = (await browser.call().books.list({ query: 'persuasion' })).books;
     expect(after?.onWaitlist).toBe(false);
   });
 
@@ -360,7 +395,7 @@ describe('loans with the keys from the s3 cookie', () => {
       's3',
       s3Cookie(h.deps.cookieKeys, me.username, { access: 'REVOKED', secret: 'X' }, secs(h.clock)),
     );
-    const error = await errorOf(browser.call().loans.list());
+    const error = await errorOf(browser.call().loans.history());
     expect(error.data).toMatchObject({ code: 'UNAUTHORIZED', appCode: 'invalid_s3keys' });
     expect(browser.jar.clears).toEqual(['s3']);
   });
@@ -372,9 +407,10 @@ describe('loans with the keys from the s3 cookie', () => {
       's3',
       s3Cookie(h.deps.cookieKeys, me.username, { access: 'REVOKED', secret: 'X' }, secs(h.clock)),
     );
-    const books = await browser.call().books.list({ query: 'dracula' });
+    // The catalogue never sends the patron's keys (availability uses Lending's service keys).
+    const { books } = await browser.call().books.list({ query: 'dracula' });
     expect(books).toEqual([expect.objectContaining({ identifier: 'draculabram00stok', yourLoan: null })]);
-    expect(browser.jar.clears).toEqual(['s3']);
+    expect(browser.jar.clears).toEqual([]);
   });
 
   it('answers archive_unavailable when the loans API fails', async () => {
@@ -431,14 +467,39 @@ describe('sessions', () => {
     await expect(browser.call().account.me()).resolves.toMatchObject({ keysSource: 'cookie' });
   });
 
-  it('keeps a remembered session for a year, not longer', async () => {
+  it('slides a remembered session: renewed while in use, never past 90 days from login', async () => {
     const browser = h.browser();
     await logIn(browser, demo, true);
-    h.clock += 300 * DAY * 1000;
-    await expect(browser.call().loans.list()).resolves.toEqual([]);
-    h.clock += 66 * DAY * 1000;
+    const loginAt = secs(h.clock);
+    for (let day = 20; day <= 80; day += 20) {
+      h.clock += 20 * DAY * 1000;
+      browser.jar.startRequest();
+      await expect(browser.call().loans.list()).resolves.toEqual([]);
+      // Renewed: sealed as of now, its Max-Age the idle limit (or what is left of the cap, when less).
+      const renewed = browser.jar.setOf('session');
+      expect(renewed).toMatchObject({ persistent: true, maxAge: Math.min(30 * DAY, (90 - day) * DAY) });
+      const opened = openCookie(h.deps.cookieKeys, renewed?.value, {
+        pur: 'session',
+        ttl: DAY,
+        now: secs(h.clock),
+      });
+      expect(opened).toMatchObject({ ok: true, issuedAt: secs(h.clock), payload: { iat: loginAt } });
+    }
+    h.clock += 11 * DAY * 1000; // day 91: in use all along, but past the cap
     await expect(browser.call().account.me()).resolves.toBeNull();
     expect(h.recorder.rejected).toContainEqual({ cookie: 'session', reason: 'expired' });
+  });
+
+  it('ends a remembered session after 30 days without a request', async () => {
+    const browser = h.browser();
+    await logIn(browser, demo, true);
+    h.clock += 29 * DAY * 1000;
+    await expect(browser.call().account.me()).resolves.toMatchObject({ email: demo.email });
+    h.clock += 31 * DAY * 1000; // 31 days after that use (renewed then)
+    await expect(browser.call().account.me()).resolves.toBeNull();
+    expect(h.recorder.rejected).toContainEqual({ cookie: 'session', reason: 'expired' });
+    expect(browser.jar.get('session')).toBeUndefined();
+    expect(browser.jar.get('s3')).toBeUndefined();
   });
 
   it('refuses a tampered session cookie', async () => {
@@ -476,28 +537,33 @@ describe('sessions', () => {
     expect(browser.jar.get('session')).toBeUndefined();
     expect(h.recorder.sources).toEqual(['none']);
     const again = h.browser();
-    again.jar.values.set('session', sessionCookie(h.deps.cookieKeys, me.username, false, secs(h.clock)));
+    again.jar.values.set(
+      'session',
+      await sessionCookie(h.deps.cookieKeys, me.username, false, secs(h.clock)),
+    );
     await expect(again.call().account.me()).resolves.toMatchObject({ keysSource: 'none' });
   });
 });
 
 describe('a session from before the change (keys in the store, no s3 cookie)', () => {
-  function legacySession(remember: boolean): Browser {
+  async function legacySession(remember: boolean): Promise<Browser> {
     const browser = h.browser();
     browser.jar.values.set(
       'session',
-      sessionCookie(h.deps.cookieKeys, legacySeed.username, remember, secs(h.clock)),
+      await sessionCookie(h.deps.cookieKeys, legacySeed.username, remember, secs(h.clock)),
     );
     return browser;
   }
 
   it('borrows through the store fallback and gets the s3 cookie, then stops needing the store', async () => {
-    const browser = legacySession(true);
+    const browser = await legacySession(true);
     const borrowed = await browser.call().loans.borrow({ identifier: 'frankensteinorm00shel' });
     expect(borrowed.loan?.identifier).toBe('frankensteinorm00shel');
     expect(h.recorder.sources).toEqual(['store']);
-    expect(browser.jar.sets).toEqual([
-      { name: 's3', value: expect.any(String) as unknown, persistent: true },
+    // The s3 cookie, and the session again: it now vouches for these keys (their fingerprint).
+    expect(browser.jar.sets.map(({ name, persistent }) => ({ name, persistent }))).toEqual([
+      { name: 'session', persistent: true },
+      { name: 's3', persistent: true },
     ]);
     const s3 = openCookie(h.deps.cookieKeys, browser.jar.get('s3'), {
       pur: 's3',
@@ -513,7 +579,7 @@ describe('a session from before the change (keys in the store, no s3 cookie)', (
   });
 
   it('re-issues a browser-session cookie for a session that was not remembered', async () => {
-    const browser = legacySession(false);
+    const browser = await legacySession(false);
     await expect(browser.call().account.me()).resolves.toMatchObject({ keysSource: 'store' });
     expect(browser.jar.setOf('s3')?.persistent).toBe(false);
     await expect(browser.call().account.me()).resolves.toMatchObject({ keysSource: 'cookie' });
@@ -536,7 +602,11 @@ describe('a session from before the change (keys in the store, no s3 cookie)', (
       (now) => s3Cookie(h.deps.cookieKeys, 'someone-else', keysOf(reader), now),
       'wrong_subject',
     ],
-    ['a session cookie', (now, sub) => sessionCookie(h.deps.cookieKeys, sub, false, now), 'wrong_purpose'],
+    [
+      'a session cookie',
+      (now, sub) => sealCookie(h.deps.cookieKeys, { pur: 'session', sub, rem: false }, { now }),
+      'wrong_purpose',
+    ],
     ['a JSON array', (now) => fernet.encryptAtTime('[1,2]', now), null],
     [
       'a payload with unknown fields',
@@ -548,7 +618,7 @@ describe('a session from before the change (keys in the store, no s3 cookie)', (
   it.each(badCookies)(
     'treats an s3 cookie that is %s as absent: falls back to the store',
     async (_kind, make, reason) => {
-      const browser = legacySession(false);
+      const browser = await legacySession(false);
       const bad = make(secs(h.clock), legacySeed.username, legacySeed.s3Keys);
       browser.jar.values.set('s3', bad);
       const loans = await browser.call().loans.list();
@@ -597,7 +667,10 @@ describe('secret rotation', () => {
     const browser = rotated.browser();
     const me = await logIn(browser, demo, true);
     const issuedAt = secs(rotated.clock) - 3600;
-    browser.jar.values.set('session', sessionCookie(oldKeys, me.username, true, issuedAt));
+    browser.jar.values.set(
+      'session',
+      await sessionCookie(oldKeys, me.username, true, issuedAt, rotated.store, demo.access),
+    );
     browser.jar.values.set('s3', s3Cookie(oldKeys, me.username, keysOf(demo), issuedAt));
 
     await expect(browser.call().loans.list()).resolves.toEqual([]);

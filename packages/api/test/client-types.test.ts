@@ -3,7 +3,7 @@ import { describe, expectTypeOf, it } from 'vitest';
 import { createLendingClient } from '../src/client';
 import type { LendingClient, LendingCookies } from '../src/client';
 import type { RouterInputs, RouterOutputs } from '../src/index';
-import type { Book, HistoryEntry, Loan, Me } from '../src/outputs';
+import type { Book, BookPage, HistoryEntry, Loan, Me } from '../src/outputs';
 
 // Building a client makes no request, so this is safe to run.
 const client = createLendingClient({ url: 'http://127.0.0.1:9/trpc' });
@@ -30,8 +30,10 @@ describe('createLendingClient types', () => {
 
   it('types account and books', () => {
     expectTypeOf(client.account.me.query).returns.resolves.toEqualTypeOf<Me | null>();
-    expectTypeOf(client.books.list.query).returns.resolves.toEqualTypeOf<Book[]>();
-    expectTypeOf<RouterOutputs['books']['list'][number]['availability']['availableCopies']>().toBeNumber();
+    expectTypeOf(client.books.list.query).returns.resolves.toEqualTypeOf<BookPage>();
+    expectTypeOf<
+      RouterOutputs['books']['list']['books'][number]['availability']['waitlistLength']
+    >().toBeNumber();
     expectTypeOf<Book['yourLoan']>().toEqualTypeOf<'borrow' | 'browse' | null>();
   });
 

@@ -8,11 +8,19 @@ import { getTRPCErrorShape, TRPCError } from '@trpc/server';
 import { ArchiveClient, openAccountStore } from '@lending/accounts';
 import type { AccountStore } from '@lending/accounts';
 import { cookieKeys } from '@lending/crypto';
-import type { CookieRejection } from '@lending/crypto';
-import { DEMO_SERVICE_KEYS, startArchive } from '@lending/archive';
+import { DEMO_ACCESS_SECRET, DEMO_LOAN_API_TOKEN, DEMO_SERVICE_KEYS, startArchive } from '@lending/archive';
 import type { ArchiveFixture, ArchiveState } from '@lending/archive';
 import { appRouter, createCaller, createContext, failureLog } from '../src';
-import type { ApiDeps, ApiLogger, CookieJar, CookieName, KeysSource } from '../src';
+import type {
+  ApiDeps,
+  ApiLogger,
+  CookieJar,
+  CookieName,
+  CookieRejectionReason,
+  KeysSource,
+  LimitKind,
+  OpenLibraryCookieOutcome,
+} from '../src';
 
 export const SECRET = 'test-secret-that-is-at-least-32-characters-long';
 export const OLD_SECRET = 'an-older-secret-that-was-rotated-out-last-month';
@@ -21,15 +29,20 @@ export const DAY = 24 * 60 * 60;
 /** A browser's cookie store for the two cookies, recording what each request set and cleared. */
 export class FakeJar implements CookieJar {
   readonly values = new Map<CookieName, string>();
-  sets: { name: CookieName; value: string; persistent: boolean }[] = [];
+  sets: { name: CookieName; value: string; persistent: boolean; maxAge?: number }[] = [];
   clears: CookieName[] = [];
 
   get(name: CookieName): string | undefined {
     return this.values.get(name);
   }
-  set(name: CookieName, value: string, options: { persistent: boolean }): void {
+  set(name: CookieName, value: string, options: { persistent: boolean; maxAge?: number }): void {
     this.values.set(name, value);
-    this.sets.push({ name, value, persistent: options.persistent });
+    this.sets.push({
+      name,
+      value,
+      persistent: options.persistent,
+      ...(options.maxAge === undefined ? {} : { maxAge: options.maxAge }),
+    });
   }
   clear(name: CookieName): void {
     this.values.delete(name);
@@ -53,12 +66,14 @@ export interface LogLine {
 
 export class Recorder {
   sources: KeysSource[] = [];
-  rejected: { cookie: CookieName; reason: CookieRejection }[] = [];
+  rejected: { cookie: CookieName; reason: CookieRejectionReason }[] = [];
+  openLibraryCookies: OpenLibraryCookieOutcome[] = [];
   logins: string[] = [];
   lines: LogLine[] = [];
   reset(): void {
     this.sources = [];
     this.rejected = [];
+    this.openLibraryCookies = [];
     this.logins = [];
     this.lines = [];
   }
@@ -72,7 +87,9 @@ export interface HarnessOptions {
   sessionTtl?: number;
   s3CookieFormat?: 'lending' | 'openlibrary';
   archiveTimeoutMs?: number;
-  /** The stand-in's fixture (default: its `classic` catalogue). */
+  /** The BookReader links' HMAC key (default: the stand-in's). */
+  accessSecret?: string;
+  /** The stand-in's fixture (default: its `full` catalogue). */
   archiveFixture?: ArchiveFixture;
   /** Replaces the archive client, e.g. with a subclass that plays an archive.org answer the stand-in has not. */
   archiveClient?: (options: ConstructorParameters<typeof ArchiveClient>[0]) => ArchiveClient;
@@ -86,7 +103,13 @@ export interface Harness {
   recorder: Recorder;
   /** Seconds to wait that the login limiter answers next (0: allowed). */
   limiterWait: number;
-  limiterCalls: { ip: string; email: string | null }[];
+  /** Each check the limiter saw, and how the attempt ended (null while it has not, or when refused). */
+  limiterCalls: {
+    kind: LimitKind;
+    ip: string;
+    subject: string;
+    outcome: 'fail' | 'succeed' | 'release' | null;
+  }[];
   /** Milliseconds; the clock every request sees. */
   clock: number;
   browser(): Browser;
@@ -112,6 +135,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     baseUrl: archiveServer.url,
     serviceAccess: DEMO_SERVICE_KEYS.access,
     serviceSecret: DEMO_SERVICE_KEYS.secret,
+    loanApiToken: DEMO_LOAN_API_TOKEN,
     timeoutMs: options.archiveTimeoutMs ?? 3000,
   };
   const archive = options.archiveClient
@@ -160,19 +184,40 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   harness.deps = {
     store,
     archive,
+    archiveLinks: {
+      bookreaderUrl: archiveServer.url,
+      imagesUrl: archiveServer.url,
+      accessSecret: options.accessSecret ?? DEMO_ACCESS_SECRET,
+    },
     cookieKeys: cookieKeys(options.secret ?? SECRET, options.previousSecrets ?? []),
     sessionTtl: options.sessionTtl ?? DAY,
     s3CookieFormat: options.s3CookieFormat ?? 'lending',
     loginLimiter: {
-      consume(ip, email) {
-        harness.limiterCalls.push({ ip, email });
-        return Promise.resolve(harness.limiterWait);
+      check(kind, ip, subject) {
+        const call: Harness['limiterCalls'][number] = { kind, ip, subject, outcome: null };
+        harness.limiterCalls.push(call);
+        if (harness.limiterWait > 0) {
+          return Promise.resolve({
+            allowed: false,
+            retryAfterSeconds: harness.limiterWait,
+            reason: 'network',
+          });
+        }
+        const end = (outcome: 'fail' | 'succeed' | 'release') => () => {
+          call.outcome = outcome;
+          return Promise.resolve();
+        };
+        return Promise.resolve({
+          allowed: true,
+          attempt: { fail: end('fail'), succeed: end('succeed'), release: end('release') },
+        });
       },
     },
     metrics: {
       s3KeysSource: (source) => recorder.sources.push(source),
       cookieRejected: (cookie, reason) => recorder.rejected.push({ cookie, reason }),
       login: (outcome) => recorder.logins.push(outcome),
+      openLibraryCookie: (outcome) => recorder.openLibraryCookies.push(outcome),
     },
     now: () => harness.clock,
   };

@@ -71,9 +71,15 @@ describe.skipIf(!available)('procedures on PostgreSQL', () => {
     if (!seed) throw new Error('no legacy seed');
     const browser = h.browser();
     const now = Math.floor(h.clock / 1000);
+    // A live session of the account, as a login would have recorded it.
+    await h.store.addSession(seed.username, { id: 'pg-session', expiresAt: now + 3600 }, { now, max: 20 });
     browser.jar.values.set(
       'session',
-      sealCookie(h.deps.cookieKeys, { pur: 'session', sub: seed.username, rem: false }, { now }),
+      sealCookie(
+        h.deps.cookieKeys,
+        { pur: 'session', sub: seed.username, rem: false, sid: 'pg-session', iat: now },
+        { now },
+      ),
     );
     h.recorder.reset();
     await expect(browser.call().loans.list()).resolves.toEqual([]);

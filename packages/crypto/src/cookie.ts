@@ -1,11 +1,26 @@
 // Sealed cookies (docs/ARCHITECTURE.md, "Cookies"): a Fernet token around a small JSON payload, bound to a purpose
 // (the cookie's name) and to a user. Also reads, and for s3 can write, Open Library's own `access:secret`.
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { Fernet, deriveKey, InvalidToken, openToken } from './fernet';
 import type { InvalidTokenReason } from './fernet';
 import { decodeUtf8 } from './internal';
 
-/** `pd`: the patron has print-disabled access (xauthn's has_disability_access); absent in older cookies. */
-export type SessionPayload = { pur: 'session'; sub: string; rem: boolean; pd?: boolean };
+/**
+ * `sid` names the session in the account's list of live sessions (revocation), `iat` is the login time in seconds
+ * (the absolute cap of a sliding session) and `kfp` the fingerprint of the access key issued with the session
+ * (accessKeyFingerprint), which an Open Library-format s3 cookie must match. All three are optional here, where
+ * only the format is checked; the API refuses a session without `sid` and `iat`. `pd`: the patron has
+ * print-disabled access (xauthn's has_disability_access); absent in older cookies.
+ */
+export type SessionPayload = {
+  pur: 'session';
+  sub: string;
+  rem: boolean;
+  sid?: string;
+  iat?: number;
+  kfp?: string;
+  pd?: boolean;
+};
 export type S3Payload = { pur: 's3'; sub: string; access: string; secret: string };
 export type CookiePayload = SessionPayload | S3Payload;
 export type CookiePurpose = CookiePayload['pur'];
@@ -24,6 +39,8 @@ export type CookieRejection =
 /** Current secret first, then the previous ones; each turned into a Fernet with deriveKey. */
 export interface CookieKeys {
   readonly fernets: readonly Fernet[];
+  /** HMAC keys for accessKeyFingerprint, one per secret, in the same order. */
+  readonly fingerprintKeys: readonly Buffer[];
 }
 
 /** Browsers keep at most about 4096 bytes per cookie; we refuse to seal more and do not try to open more. */
@@ -51,7 +68,44 @@ export function cookieKeys(secret: string, previous: readonly string[] = []): Co
       );
     }
   }
-  return Object.freeze({ fernets: Object.freeze(secrets.map((each) => new Fernet(deriveKey(each)))) });
+  return Object.freeze({
+    fernets: Object.freeze(secrets.map((each) => new Fernet(deriveKey(each)))),
+    // A key of its own (not the Fernet key), so that a fingerprint reveals nothing about the cookie keys.
+    fingerprintKeys: Object.freeze(
+      secrets.map((each) =>
+        createHash('sha256').update('lending access-key fingerprint\0').update(each).digest(),
+      ),
+    ),
+  });
+}
+
+const FINGERPRINT_BYTES = 16;
+
+/**
+ * A keyed fingerprint (HMAC-SHA256 under a key derived from the current secret, 128 bits, base64url) of an
+ * archive.org access key: kept in the sealed session to show which keys were issued to it, without the key.
+ */
+export function accessKeyFingerprint(keys: CookieKeys, access: string): string {
+  const key = keys.fingerprintKeys[0];
+  if (key === undefined) throw new TypeError('CookieKeys holds no key');
+  return createHmac('sha256', key)
+    .update(access, 'utf8')
+    .digest()
+    .subarray(0, FINGERPRINT_BYTES)
+    .toString('base64url');
+}
+
+/** Whether `fingerprint` is `access`'s under the current or a previous secret; compared in constant time. */
+export function matchesAccessKeyFingerprint(keys: CookieKeys, access: string, fingerprint: string): boolean {
+  const given = Buffer.from(fingerprint, 'base64url');
+  if (given.length !== FINGERPRINT_BYTES) return false;
+  let match = false;
+  for (const key of keys.fingerprintKeys) {
+    const expected = createHmac('sha256', key).update(access, 'utf8').digest().subarray(0, FINGERPRINT_BYTES);
+    // Every key is tried (no early exit), so the time does not tell which secret matched.
+    if (timingSafeEqual(expected, given)) match = true;
+  }
+  return match;
 }
 
 export interface SealOptions {
@@ -208,7 +262,23 @@ function hasExactly(value: object, keys: readonly string[]): boolean {
 }
 
 const SESSION_KEYS = ['pur', 'sub', 'rem'] as const;
-const SESSION_KEYS_PD = ['pur', 'sub', 'rem', 'pd'] as const;
+const SESSION_OPTIONAL = ['sid', 'iat', 'kfp', 'pd'] as const;
+
+function hasExactlyWithOptional(
+  value: object,
+  keys: readonly string[],
+  optional: readonly string[],
+): boolean {
+  const own = Object.keys(value);
+  return (
+    keys.every((key) => Object.hasOwn(value, key)) &&
+    own.every((key) => keys.includes(key) || optional.includes(key))
+  );
+}
+
+function isTime(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
 const S3_KEYS = ['pur', 'sub', 'access', 'secret'] as const;
 
 /** The payload rebuilt with exactly its known fields, or null when it is not exactly a valid payload. */
@@ -218,13 +288,24 @@ function parsePayload(value: unknown): CookiePayload | null {
   const { pur, sub } = record;
   if (!isField(sub)) return null;
   if (pur === 'session') {
-    const { rem, pd } = record;
-    // `pd` is optional (cookies sealed before it existed have none); nothing else may be added.
-    const keys = pd === undefined ? SESSION_KEYS : SESSION_KEYS_PD;
-    if (!hasExactly(record, keys) || typeof rem !== 'boolean') return null;
-    if (pd === undefined) return { pur, sub, rem };
-    if (typeof pd !== 'boolean') return null;
-    return { pur, sub, rem, pd };
+    const { rem, sid, iat, kfp, pd } = record;
+    if (!hasExactlyWithOptional(record, SESSION_KEYS, SESSION_OPTIONAL) || typeof rem !== 'boolean')
+      return null;
+    if (sid !== undefined && !isField(sid)) return null;
+    if (iat !== undefined && !isTime(iat)) return null;
+    if (kfp !== undefined && !isField(kfp)) return null;
+    // `pd` is optional (cookies sealed before it existed have none).
+    if (pd !== undefined && typeof pd !== 'boolean') return null;
+    // Rebuilt in a fixed order, absent fields left out.
+    return {
+      pur,
+      sub,
+      rem,
+      ...(sid === undefined ? {} : { sid }),
+      ...(iat === undefined ? {} : { iat }),
+      ...(kfp === undefined ? {} : { kfp }),
+      ...(pd === undefined ? {} : { pd }),
+    };
   }
   if (pur === 's3') {
     const { access, secret } = record;

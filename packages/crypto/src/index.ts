@@ -1,6 +1,14 @@
 export { Fernet, MultiFernet, InvalidToken, deriveKey } from './fernet';
 export type { DecryptOptions, InvalidTokenReason } from './fernet';
-export { cookieKeys, sealCookie, openCookie, CookieTooLargeError, MAX_COOKIE_BYTES } from './cookie';
+export {
+  cookieKeys,
+  sealCookie,
+  openCookie,
+  accessKeyFingerprint,
+  matchesAccessKeyFingerprint,
+  CookieTooLargeError,
+  MAX_COOKIE_BYTES,
+} from './cookie';
 export type {
   CookieKeys,
   CookiePayload,

@@ -55,7 +55,10 @@ interface Scrape {
 async function scrape(url: string, options: CheckOptions): Promise<Scrape> {
   const response = await (options.fetch ?? fetch)(url, {
     signal: AbortSignal.timeout(options.timeoutMs ?? 5000),
-    headers: { accept: 'text/plain' },
+    headers: {
+      accept: 'text/plain',
+      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+    },
   });
   if (!response.ok) throw new Error(`answered HTTP ${response.status}`);
   const text = await response.text();
@@ -186,6 +189,8 @@ export function judge(instances: InstanceReport[], windowSeconds: number): Check
 
 export interface CheckOptions {
   fetch?: typeof fetch;
+  /** The servers' METRICS_TOKEN: sent as `Authorization: Bearer`, never printed. */
+  token?: string | undefined;
   timeoutMs?: number;
   /** Milliseconds since the epoch, when a server sends no Date header. */
   now?: () => number;

@@ -32,6 +32,8 @@ export interface PurgeCliDeps {
   /** The environment pg_repack starts from, from src/env.ts. */
   childEnvironment?: Readonly<Record<string, string | undefined>>;
   openStore?: (databaseUrl: string) => Promise<AccountStore>;
+  /** METRICS_TOKEN, from src/env.ts: `--check` sends it as a bearer token to every /metrics URL. */
+  metricsToken?: string | undefined;
   /** Ends the process at once on a second Ctrl-C. */
   exit?: (code: number) => void;
 }
@@ -42,8 +44,12 @@ function say(io: CliIo, line: string): void {
   io.stderr.write(`${line}\n`);
 }
 
-async function runCheck(args: Extract<PurgeArgs, { mode: 'check' }>, io: CliIo): Promise<number> {
-  const report = await checkPurgeSafety(args.metricsUrls, args.windowSeconds);
+async function runCheck(
+  args: Extract<PurgeArgs, { mode: 'check' }>,
+  io: CliIo,
+  metricsToken: string | undefined,
+): Promise<number> {
+  const report = await checkPurgeSafety(args.metricsUrls, args.windowSeconds, { token: metricsToken });
   if (args.json) io.stdout.write(JSON.stringify(report) + '\n');
   say(io, report.message);
   if (report.verdict === 'safe') return EXIT_OK;
@@ -71,7 +77,7 @@ export async function runPurgeCli(argv: readonly string[], deps: PurgeCliDeps): 
     io.stdout.write(PURGE_USAGE);
     return EXIT_OK;
   }
-  if (args.mode === 'check') return runCheck(args, io);
+  if (args.mode === 'check') return runCheck(args, io, deps.metricsToken);
   return runPurge(args, deps);
 }
 

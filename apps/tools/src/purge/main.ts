@@ -9,4 +9,5 @@ process.exitCode = await runPurgeCli(process.argv.slice(2), {
   signals: process,
   pgRepackPath: env.PG_REPACK,
   childEnvironment: env.childEnvironment,
+  metricsToken: env.METRICS_TOKEN,
 });

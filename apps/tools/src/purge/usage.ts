@@ -29,7 +29,8 @@ Options:
   --check               ask every server whether any session needed the store's keys during the last
                         --window; touches no database
   --metrics-url URL     a server's /metrics; repeat it (or separate URLs with commas) to name every
-                        instance (default ${DEFAULT_METRICS_URL})
+                        instance (default ${DEFAULT_METRICS_URL}); with the servers' METRICS_TOKEN
+                        in the environment, it is sent as a bearer token
   --window D            how far back to look: 90s, 10m, 24h, 7d (default 1h). A server that started
                         within the window cannot vouch for it: the verdict waits until it has been up
                         that long. Only sessions without an s3 cookie count; a rejected cookie

@@ -1,14 +1,20 @@
 // The archive.org HTTP client: client.ts (the calls), transport.ts (one exchange: timeout, redirects,
 // outages), wire-schemas.ts (archive.org's answers, validated), results.ts (what the calls return).
-export { ArchiveClient } from './client';
-export type { ArchiveClientOptions } from './client';
+export { ArchiveClient, defaultEndpoints, searchWords } from './client';
+export type { ArchiveClientOptions, ArchiveEndpoints } from './client';
+export type { ArchiveObserver, ArchiveOutcome } from './transport';
+export { DEFAULT_GATE_LIMITS, withCallBudget } from './gate';
+export type { GateLimits } from './gate';
 export type {
   ActiveLoan,
+  BookAvailability,
   CatalogueBook,
+  CataloguePage,
   HistoryItem,
   IaAccountInfo,
   LendingStatus,
   LoanAction,
+  LoanRefusal,
   XauthnResponse,
   XauthnValues,
 } from './results';

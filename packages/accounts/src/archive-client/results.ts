@@ -32,13 +32,40 @@ export interface HistoryItem {
   updatedate: string;
 }
 
+/** A loan as the internal lending API's loan.query tells it (dates ISO 8601, UTC). */
 export interface ActiveLoan {
   identifier: string;
+  /** archive.org's loan id (BookReader's uuid is `loan-<id>`); null when the answer had none. */
+  id: string | null;
+  /** From the catalogue when known (loan.query carries no title). */
   title: string | null;
+  /** loan.query says `bookreader` for both: a loan of a day or less is a browse (1 hour), else a borrow. */
   type: 'borrow' | 'browse';
   created: string;
   until: string;
 }
+
+/** One book's availability v2 answer, as Lending reads it. */
+export interface BookAvailability {
+  /** `borrow_available`, `borrow_unavailable`, `private`, `error` (unknown identifier), …. */
+  status: string;
+  isLendable: boolean;
+  isPrintDisabled: boolean;
+  availableToBorrow: boolean;
+  availableToBrowse: boolean;
+  availableToWaitlist: boolean;
+  waitlistLength: number;
+}
+
+/** One page of the catalogue: the books and how many match in all. */
+export interface CataloguePage {
+  books: CatalogueBook[];
+  /** Matches in the whole catalogue (advancedsearch's numFound). */
+  total: number;
+}
+
+/** Why archive.org's loans API refused, when its answer said. */
+export type LoanRefusal = 'lending_limit' | 'item_locked' | 'print_disabled_only';
 
 export interface LendingStatus {
   is_lendable: boolean;

@@ -3,6 +3,8 @@
 // headers, never in URLs, and no error built here holds a key or a body archive.org sent.
 import type { z } from 'zod';
 import { AppError } from '../errors';
+import type { ConcurrencyGate } from './gate';
+import { spendBudget } from './gate';
 import { jsonObject } from './wire-schemas';
 
 export interface RawAnswer {
@@ -39,18 +41,71 @@ function describeFetchError(error: unknown, timeoutMs: number): string {
   return 'connection failed';
 }
 
+/** How one exchange ended, for metrics. */
+export type ArchiveOutcome = 'ok' | 'http_4xx' | 'http_5xx' | 'redirect' | 'timeout' | 'error';
+
+/**
+ * Told of every exchange once it ends: `endpoint` is the first word of the call's name (`xauthn`, `s3auth`,
+ * `loans`, …), never anything from the request. It must not throw.
+ */
+export type ArchiveObserver = (endpoint: string, outcome: ArchiveOutcome, seconds: number) => void;
+
+function statusOutcome(status: number): ArchiveOutcome {
+  if (status >= 500) return 'http_5xx';
+  if (status >= 300 && status < 400) return 'redirect';
+  return status >= 400 ? 'http_4xx' : 'ok';
+}
+
 export class ArchiveTransport {
   constructor(
-    /** Origin and path prefix, without a trailing slash. */
-    private readonly baseUrl: string,
     private readonly timeoutMs: number,
     private readonly fetchImpl: typeof fetch,
+    /** Bounds the calls in flight; a call waits its turn (or is refused with archive_busy). */
+    private readonly gate: ConcurrencyGate,
+    private readonly observer?: ArchiveObserver,
   ) {}
 
-  /** One request; `what` names the call in errors (`loans borrow_book`). 5xx, redirects and failures are outages. */
-  async send(what: string, path: string, query: URLSearchParams, init: RequestInit): Promise<RawAnswer> {
+  /**
+   * One request to `endpoint` (a full URL without query); `what` names the call in errors (`loans borrow_book`).
+   * It spends one call of the request's budget and waits for a slot first. 5xx, redirects and failures are
+   * outages.
+   */
+  async send(what: string, endpoint: string, query: URLSearchParams, init: RequestInit): Promise<RawAnswer> {
+    spendBudget(what);
+    return await this.gate.run(what, () => this.observed(what, endpoint, query, init));
+  }
+
+  /** One exchange, told to the observer (its time is archive.org's, not the wait for a slot). */
+  private async observed(
+    what: string,
+    endpoint: string,
+    query: URLSearchParams,
+    init: RequestInit,
+  ): Promise<RawAnswer> {
+    if (!this.observer) return this.exchange(what, endpoint, query, init);
+    const started = performance.now();
+    const observe = (outcome: ArchiveOutcome) =>
+      this.observer?.(what.split(' ')[0] ?? what, outcome, (performance.now() - started) / 1000);
+    try {
+      const answer = await this.exchange(what, endpoint, query, init);
+      observe(statusOutcome(answer.status));
+      return answer;
+    } catch (error) {
+      const timedOut = error instanceof AppError && / timed out after /.test(error.detail);
+      const status = error instanceof AppError ? /: HTTP (\d{3})$/.exec(error.detail)?.[1] : undefined;
+      observe(timedOut ? 'timeout' : status ? statusOutcome(Number(status)) : 'error');
+      throw error;
+    }
+  }
+
+  private async exchange(
+    what: string,
+    endpoint: string,
+    query: URLSearchParams,
+    init: RequestInit,
+  ): Promise<RawAnswer> {
     const search = query.toString();
-    const url = `${this.baseUrl}${path}${search ? `?${search}` : ''}`;
+    const url = `${endpoint}${search ? `?${search}` : ''}`;
     let response: Response;
     let body: string;
     try {

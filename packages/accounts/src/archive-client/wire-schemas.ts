@@ -80,14 +80,53 @@ export const historySchema = z.object({
   }),
 });
 
-export const loansSchema = z.object({
-  loans: z.array(
-    z.object({
-      identifier: z.string(),
-      title: z.string().nullish(),
-      type: z.enum(['borrow', 'browse']),
-      created: z.string(),
-      until: z.string(),
+/** archive.org's datetimes, "2026-06-25 16:57:45" (UTC), or ISO 8601. */
+const iaDate = z
+  .string()
+  .max(64)
+  .transform((value, ctx) => {
+    const iso = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/.test(value) ? `${value.replace(' ', 'T')}Z` : value;
+    const ms = Date.parse(iso);
+    if (Number.isNaN(ms)) {
+      ctx.addIssue({ code: 'custom', message: 'not a date' });
+      return z.NEVER;
+    }
+    return new Date(ms).toISOString();
+  });
+
+/** The internal lending API's loan.query (OL's IA_Lending_API, Loan.from_ia_loan). */
+export const loanQuerySchema = z.object({
+  status: z.literal('ok'),
+  result: z
+    .array(
+      z.looseObject({
+        id: z.union([z.string().max(128), z.number()]).nullish(),
+        identifier: text(256).min(1),
+        created: iaDate,
+        until: iaDate,
+      }),
+    )
+    .max(1000),
+});
+
+/** waitinglist.query: the books the patron waits for. */
+export const waitlistQuerySchema = z.object({
+  status: z.literal('ok'),
+  result: z.array(z.looseObject({ identifier: text(256).min(1) })).max(1000),
+});
+
+/** Availability v2 (OL's get_availability): `{responses: {<id>: {...}}}`; fields absent for unknown ids. */
+export const availabilityV2Schema = z.object({
+  responses: z.record(
+    z.string().max(256),
+    z.looseObject({
+      status: z.string().max(64).nullish(),
+      is_lendable: z.boolean().nullish(),
+      is_printdisabled: z.boolean().nullish(),
+      available_to_borrow: z.boolean().nullish(),
+      available_to_browse: z.boolean().nullish(),
+      available_to_waitlist: z.boolean().nullish(),
+      num_waitlist: z.union([z.string().max(16), z.number()]).nullish(),
     }),
   ),
 });
@@ -124,8 +163,6 @@ export const docSchema = z.object({
 });
 
 export const jsonObject = z.record(z.string(), z.unknown());
-/** A loans action that went through answers `{success: true, ...}`. */
-export const loanDoneSchema = z.looseObject({ success: z.literal(true) });
 
 /**
  * Patron S3 keys archive.org can take: access keys never hold ':' (it separates them in `LOW access:secret`);

@@ -1,4 +1,4 @@
-export { openAccountStore } from './open';
+export { openAccountStore, type PostgresTuning } from './open';
 export {
   DEFAULT_DATABASE_URL,
   parseDatabaseUrl,
@@ -6,6 +6,11 @@ export {
   type DatabaseTarget,
 } from './database-url';
 export { SqliteAccountStore } from './sqlite';
-export { PostgresAccountStore, type PostgresStoreOptions } from './postgres';
+export {
+  PostgresAccountStore,
+  type DatabaseHealth,
+  type PoolStats,
+  type PostgresStoreOptions,
+} from './postgres';
 export { StoreDatabaseError, isDatabaseOutage } from './database-error';
 export { InvalidAccountInputError, LIMITS as ACCOUNT_FIELD_LIMITS } from './records';

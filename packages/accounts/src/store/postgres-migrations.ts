@@ -26,4 +26,12 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       ) WITH (fillfactor = 90);
     `,
   },
+  {
+    version: 2,
+    name: 'accounts_sessions',
+    // The account's live sessions (docs/ARCHITECTURE.md, "Sessions"): a jsonb array of {id, expiresAt}, read with
+    // the record on every request; a column of its own so that logging in or out bumps no revision. A constant
+    // default: no table rewrite (PostgreSQL 11+).
+    sql: `ALTER TABLE {{accounts}} ADD COLUMN sessions jsonb NOT NULL DEFAULT '[]'::jsonb;`,
+  },
 ];

@@ -8,6 +8,7 @@ import type {
   NewAccount,
   PurgeBatchResult,
   S3Keys,
+  StoredSession,
 } from '../types';
 
 /** Longest values the indexed columns accept (PostgreSQL b-tree entries are capped at ~2.7 kB). */
@@ -17,7 +18,7 @@ const STATUSES: readonly AccountStatus[] = ['pending', 'active', 'blocked'];
 /** Fields a record cannot lose: an update setting one of them to undefined is refused. */
 const REQUIRED = ['email', 'displayName', 'status', 'createdOn'] as const;
 /** Columns, not document fields: never stored inside the JSON document. */
-const NOT_IN_DOCUMENT = new Set(['revision']);
+const NOT_IN_DOCUMENT = new Set(['revision', 'sessions']);
 
 /** Raised for input no adapter can store (wrong type, too long, NUL, lone surrogate). Holds no value. */
 export class InvalidAccountInputError extends TypeError {
@@ -191,18 +192,82 @@ export function applyChanges(doc: Record<string, unknown>, changes: CheckedChang
   return next;
 }
 
-/** Turns a stored row into an Account: the columns are authoritative for username and revision. */
-export function toAccount(username: string, revision: number, doc: unknown): Account {
+/** Longest session id accepted (ids are 22 base64url characters). */
+const MAX_SESSION_ID = 64;
+
+export function checkSession(session: unknown): StoredSession {
+  const record = requireObject(session, 'session');
+  const id = checkString('session id', record.id, MAX_SESSION_ID);
+  const { expiresAt } = record;
+  if (typeof expiresAt !== 'number' || !Number.isSafeInteger(expiresAt) || expiresAt < 0)
+    throw new InvalidAccountInputError('session expiresAt must be a non-negative integer');
+  return { id, expiresAt };
+}
+
+export function checkSessionOptions(options: unknown): { now: number; max: number } {
+  const { now, max } = requireObject(options, 'options');
+  if (typeof now !== 'number' || !Number.isSafeInteger(now) || now < 0)
+    throw new InvalidAccountInputError('now must be a non-negative integer');
+  if (typeof max !== 'number' || !Number.isSafeInteger(max) || max < 1)
+    throw new InvalidAccountInputError('max must be a positive integer');
+  return { now, max };
+}
+
+/** A session id to look for; null matches none. */
+export function sessionIdKey(id: unknown): string | null {
+  return lookupKey(id, MAX_SESSION_ID);
+}
+
+/** The list `sessions` after adding `session`: expired entries out, then the newest `max` kept. */
+export function withSession(
+  sessions: readonly StoredSession[],
+  session: StoredSession,
+  options: { now: number; max: number },
+): StoredSession[] {
+  const live = sessions.filter((each) => each.expiresAt > options.now && each.id !== session.id);
+  return [...live, session].slice(-options.max);
+}
+
+/** The stored sessions column as a list; anything unexpected reads as no session (fails closed). */
+export function toSessions(value: unknown): StoredSession[] {
+  let list = value;
+  if (typeof list === 'string') {
+    try {
+      list = JSON.parse(list);
+    } catch {
+      return [];
+    }
+  }
+  if (!Array.isArray(list)) return [];
+  return list.filter(
+    (each): each is StoredSession =>
+      typeof each === 'object' &&
+      each !== null &&
+      typeof (each as StoredSession).id === 'string' &&
+      typeof (each as StoredSession).expiresAt === 'number',
+  );
+}
+
+/** Turns a stored row into an Account: the columns are authoritative for username, revision and sessions. */
+export function toAccount(
+  username: string,
+  revision: number,
+  doc: unknown,
+  sessions: readonly StoredSession[] = [],
+): Account {
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
     throw new Error(`The stored record of account ${username} is not a JSON object`);
   }
-  const record = doc as Record<string, unknown>;
+  // A `sessions` field in the document is not the column: never read it as the account's sessions.
+  const { sessions: _ignored, ...record } = doc as Record<string, unknown>;
   return {
     ...record,
     username,
     itemname: (record.itemname as string | null | undefined) ?? null,
     lastLogin: (record.lastLogin as string | null | undefined) ?? null,
     revision: Number(revision),
+    // Absent when there is none, so a record without sessions reads exactly as before the column.
+    ...(sessions.length > 0 ? { sessions } : {}),
   } as Account;
 }
 

@@ -56,4 +56,12 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX accounts_with_s3keys ON accounts (username) WHERE json_type(data, '$.s3Keys') IS NOT NULL;
     `,
   },
+  {
+    version: 4,
+    name: 'accounts_sessions',
+    // The account's live sessions (docs/ARCHITECTURE.md, "Sessions"): a JSON array of {id, expiresAt}, read with
+    // the record on every request. A column of its own, outside `data`: logging in or out bumps no revision, so it
+    // never conflicts with a read-modify-write of the record. ADD COLUMN with a constant default rewrites nothing.
+    sql: `ALTER TABLE accounts ADD COLUMN sessions TEXT NOT NULL DEFAULT '[]';`,
+  },
 ];

@@ -11,6 +11,7 @@ import type {
   PurgeBatchResult,
   S3Keys,
   ScanOptions,
+  StoredSession,
 } from '../types';
 import { StoreDatabaseError, sanitizeSqliteError } from './database-error';
 import { compareUsernames } from './username-order';
@@ -23,12 +24,17 @@ import {
   checkLimit,
   checkRevision,
   checkS3Keys,
+  checkSession,
+  checkSessionOptions,
   checkUsername,
   emailKey,
   emptyBatch,
   lookupKey,
   newAccountDocument,
+  sessionIdKey,
   toAccount,
+  toSessions,
+  withSession,
 } from './records';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations';
 
@@ -36,6 +42,7 @@ interface Row {
   username: string;
   revision: number;
   data: string;
+  sessions: string;
 }
 
 /** How long a connection waits for another process's write lock before failing with SQLITE_BUSY. */
@@ -64,7 +71,7 @@ function parseDocument(row: Row): Account {
   } catch {
     throw new StoreDatabaseError(`The stored record of account ${row.username} is not valid JSON`, undefined);
   }
-  return toAccount(row.username, row.revision, doc);
+  return toAccount(row.username, row.revision, doc, toSessions(row.sessions));
 }
 
 function uniqueField(error: unknown): 'username' | 'email' | 'itemname' | null {
@@ -85,7 +92,7 @@ export class SqliteAccountStore implements AccountStore {
   private readonly stmt;
 
   private constructor(private readonly db: Database.Database) {
-    const select = 'SELECT username, revision, data FROM accounts';
+    const select = 'SELECT username, revision, data, sessions FROM accounts';
     this.stmt = {
       byUsername: db.prepare<[string], Row>(`${select} WHERE username = ?`),
       byEmail: db.prepare<[string], Row>(`${select} WHERE email_lower = ?`),
@@ -122,6 +129,10 @@ export class SqliteAccountStore implements AccountStore {
       rowHasKeys: db.prepare<[string], { has: number }>(
         `SELECT (${HAS_KEYS}) AS has FROM accounts WHERE username = ?`,
       ),
+      sessionsOf: db.prepare<[string], { sessions: string }>(
+        'SELECT sessions FROM accounts WHERE username = ?',
+      ),
+      setSessions: db.prepare<[string, string]>('UPDATE accounts SET sessions = ? WHERE username = ?'),
       ping: db.prepare('SELECT 1'),
     };
   }
@@ -202,7 +213,7 @@ export class SqliteAccountStore implements AccountStore {
           if (!row) throw new AccountNotFoundError(name);
           if (row.revision !== expected) throw new RevisionConflictError(name);
           const current = parseDocument(row);
-          const { revision: _revision, ...stored } = current;
+          const { revision: _revision, sessions: _sessions, ...stored } = current;
           const next = applyChanges(stored, checked);
           const email = next.email as string;
           const itemname = (next.itemname as string | null | undefined) ?? null;
@@ -220,7 +231,7 @@ export class SqliteAccountStore implements AccountStore {
             if (field) throw new AccountExistsError(field);
             throw error;
           }
-          return toAccount(name, expected + 1, next);
+          return toAccount(name, expected + 1, next, toSessions(row.sessions));
         })
         .immediate();
     });
@@ -308,6 +319,56 @@ export class SqliteAccountStore implements AccountStore {
       }
     }
     return result;
+  }
+
+  addSession(username: string, session: StoredSession, options: { now: number; max: number }): Promise<void> {
+    return this.run('addSession', () => {
+      const name = checkUsername(username);
+      const entry = checkSession(session);
+      const limits = checkSessionOptions(options);
+      this.db
+        .transaction(() => {
+          const row = this.stmt.sessionsOf.get(name);
+          if (!row) throw new AccountNotFoundError(name);
+          const next = withSession(toSessions(row.sessions), entry, limits);
+          this.stmt.setSessions.run(JSON.stringify(next), name);
+        })
+        .immediate();
+    });
+  }
+
+  removeSession(username: string, id: string): Promise<boolean> {
+    return this.run('removeSession', () => {
+      const name = lookupKey(username, LIMITS.username);
+      const key = sessionIdKey(id);
+      if (name === null || key === null) return false;
+      return this.db
+        .transaction(() => {
+          const row = this.stmt.sessionsOf.get(name);
+          if (!row) return false;
+          const sessions = toSessions(row.sessions);
+          const next = sessions.filter((each) => each.id !== key);
+          if (next.length === sessions.length) return false;
+          this.stmt.setSessions.run(JSON.stringify(next), name);
+          return true;
+        })
+        .immediate();
+    });
+  }
+
+  removeAllSessions(username: string): Promise<number> {
+    return this.run('removeAllSessions', () => {
+      const name = lookupKey(username, LIMITS.username);
+      if (name === null) return 0;
+      return this.db
+        .transaction(() => {
+          const row = this.stmt.sessionsOf.get(name);
+          if (!row) return 0;
+          this.stmt.setSessions.run('[]', name);
+          return toSessions(row.sessions).length;
+        })
+        .immediate();
+    });
   }
 
   saveS3Keys(username: string, keys: S3Keys): Promise<void> {

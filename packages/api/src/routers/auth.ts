@@ -1,26 +1,26 @@
 import { AppError, auditAccounts } from '@lending/accounts';
 import type { Context } from '../context';
+import type { LimitKind, LimitedAttempt } from '../host';
 import type { Me } from '../outputs';
-import { setS3Cookie } from '../s3-keys';
 import { loginInput, loginWithKeysInput } from '../schemas';
-import { setSessionCookie, toSeconds } from '../session';
-import { publicProcedure, router } from '../trpc';
+import { endAllSessions, endSession, startSession } from '../start-session';
+import { protectedProcedure, publicProcedure, router } from '../trpc';
 import { toMe } from './account';
 import { codeLoginProcedures } from './code-login';
 
-async function throttle(ctx: Context, email: string | null): Promise<void> {
-  const wait = await ctx.deps.loginLimiter.consume(ctx.req.ip, email);
-  if (wait <= 0) return;
-  const seconds = Math.max(1, Math.ceil(wait));
+/** Credential refusals: these count as failed attempts. Anything else (archive.org down…) spends nothing. */
+const CREDENTIAL_FAILURES = new Set(['invalid_credentials', 'invalid_s3keys']);
+
+/** Asks the limiter before the attempt; refuses with 429 `rate_limited` and Retry-After, spending nothing. */
+async function throttle(ctx: Context, kind: LimitKind, subject: string): Promise<LimitedAttempt> {
+  const decision = await ctx.deps.loginLimiter.check(kind, ctx.req.ip, subject);
+  if (decision.allowed) return decision.attempt;
+  const seconds = Math.max(1, Math.ceil(decision.retryAfterSeconds));
   ctx.req.setHeader('Retry-After', String(seconds));
   ctx.deps.metrics.login('rate_limited');
-  throw new AppError(
-    'rate_limited',
-    `login throttled for ${seconds} s (${email === null ? 'keys' : 'password'})`,
-    {
-      retryAfterSeconds: seconds,
-    },
-  );
+  throw new AppError('rate_limited', `login throttled for ${seconds} s (${kind}, ${decision.reason} limit)`, {
+    retryAfterSeconds: seconds,
+  });
 }
 
 /** Runs the audit and, on success, starts the session: both cookies, or the session alone without keys. */
@@ -29,6 +29,7 @@ async function logIn(
   method: 'password' | 'keys' | 'code',
   credentials: { email: string; password: string } | { access: string; secret: string },
   remember: boolean,
+  attempt: LimitedAttempt,
 ): Promise<Me> {
   const { deps, req } = ctx;
   let result;
@@ -40,14 +41,14 @@ async function logIn(
   } catch (error) {
     // The refusal itself is logged once, by the host, with its code and detail.
     deps.metrics.login(error instanceof AppError ? error.code : 'error');
+    await (error instanceof AppError && CREDENTIAL_FAILURES.has(error.code)
+      ? attempt.fail()
+      : attempt.release());
     throw error;
   }
+  await attempt.succeed();
   const { account, s3Keys } = result;
-  const session = { username: account.username, remember, printDisabled: result.printDisabled };
-  setSessionCookie(ctx, session, toSeconds(ctx.nowMs));
-  if (s3Keys) setS3Cookie(ctx, session, s3Keys);
-  // A stale s3 cookie of an earlier session must not outlive this login (Open Library kept it).
-  else req.cookies.clear('s3');
+  await startSession(ctx, account.username, remember, s3Keys, { printDisabled: result.printDisabled });
   deps.metrics.login('ok');
   // Not a field named `keys`: the host's log scrubber censors that name, which would hide this flag.
   req.log.info(
@@ -59,20 +60,38 @@ async function logIn(
 
 export const authRouter = router({
   login: publicProcedure.input(loginInput).mutation(async ({ ctx, input }) => {
-    await throttle(ctx, input.email.trim().toLowerCase());
-    return logIn(ctx, 'password', { email: input.email, password: input.password }, input.remember ?? false);
+    const attempt = await throttle(ctx, 'password', input.email.trim().toLowerCase());
+    return logIn(
+      ctx,
+      'password',
+      { email: input.email, password: input.password },
+      input.remember ?? false,
+      attempt,
+    );
   }),
 
   loginWithKeys: publicProcedure.input(loginWithKeysInput).mutation(async ({ ctx, input }) => {
-    await throttle(ctx, null);
-    return logIn(ctx, 'keys', { access: input.access, secret: input.secret }, input.remember ?? false);
+    const attempt = await throttle(ctx, 'keys', input.access.trim());
+    return logIn(
+      ctx,
+      'keys',
+      { access: input.access, secret: input.secret },
+      input.remember ?? false,
+      attempt,
+    );
   }),
 
-  ...codeLoginProcedures(logIn),
+  ...codeLoginProcedures(logIn, throttle),
 
-  logout: publicProcedure.mutation(({ ctx }) => {
-    ctx.req.cookies.clear('session');
-    ctx.req.cookies.clear('s3');
+  /** Ends this session: revoked in the store (its cookies, replayed, no longer work) and cleared. */
+  logout: publicProcedure.mutation(async ({ ctx }) => {
+    await endSession(ctx, await ctx.getSession());
     return { ok: true as const };
+  }),
+
+  /** Ends every session of the patron, on every device, this one included. */
+  logoutEverywhere: protectedProcedure.mutation(async ({ ctx }) => {
+    const sessions = await endAllSessions(ctx, ctx.session);
+    return { ok: true as const, sessions };
   }),
 });

@@ -1,58 +1,96 @@
-import { isAppError } from '@lending/accounts';
-import type { CatalogueBook, LendingStatus, S3Keys } from '@lending/accounts';
-import type { Book } from '../outputs';
+import type { BookAvailability, CatalogueBook } from '@lending/accounts';
+import type { Context } from '../context';
+import type { Book, BookPage } from '../outputs';
 import { applyPrintDisabledRule } from '../print-disabled';
-import { dropRefusedS3Keys, lookUpS3Keys } from '../s3-keys';
 import { booksListInput } from '../schemas';
 import { publicProcedure, router } from '../trpc';
 
-function matches(book: CatalogueBook, query: string): boolean {
-  return book.title.toLowerCase().includes(query) || book.creator.toLowerCase().includes(query);
-}
+export const DEFAULT_PAGE_SIZE = 20;
 
-function toBook(book: CatalogueBook, status: LendingStatus): Book {
+const UNKNOWN: BookAvailability = {
+  status: 'unknown',
+  isLendable: false,
+  isPrintDisabled: false,
+  availableToBorrow: false,
+  availableToBrowse: false,
+  availableToWaitlist: false,
+  waitlistLength: 0,
+};
+
+function toBook(
+  book: CatalogueBook,
+  status: BookAvailability,
+  loans: Map<string, 'borrow' | 'browse'>,
+  waiting: Set<string>,
+): Book {
   return {
     identifier: book.identifier,
     title: book.title,
     author: book.creator,
     year: book.year,
     availability: {
-      borrow: status.available_to_borrow,
-      browse: status.available_to_browse,
-      waitlist: status.available_to_waitlist,
-      copies: status.copies,
-      availableCopies: status.available_copies,
-      waitlistLength: status.users_on_waitlist,
+      status: status.status,
+      borrow: status.availableToBorrow,
+      browse: status.availableToBrowse,
+      waitlist: status.availableToWaitlist,
+      waitlistLength: status.waitlistLength,
     },
-    yourLoan: status.user_has_borrowed ? 'borrow' : status.user_has_browsed ? 'browse' : null,
-    onWaitlist: status.user_on_waitlist ?? false,
-    printDisabledOnly: !status.is_lendable && status.is_printdisabled === true,
+    yourLoan: loans.get(book.identifier) ?? null,
+    onWaitlist: waiting.has(book.identifier),
+    // OL's rule (AvailabilityStatus): in `printdisabled` and not lendable to everyone.
+    printDisabledOnly: !status.isLendable && status.isPrintDisabled,
+  };
+}
+
+/** The patron's loans and waitlist (internal lending API, no patron keys), empty when logged out; print-disabled access. */
+async function patronState(ctx: Context): Promise<{
+  loans: Map<string, 'borrow' | 'browse'>;
+  waiting: Set<string>;
+  printDisabled: boolean;
+}> {
+  const session = await ctx.getSession();
+  const printDisabled = session?.printDisabled ?? false;
+  const itemname = session?.account.itemname;
+  if (!itemname) return { loans: new Map(), waiting: new Set(), printDisabled };
+  const [loans, waiting] = await Promise.all([
+    ctx.deps.archive.loansOf(itemname),
+    ctx.deps.archive.waitlistOf(itemname),
+  ]);
+  return {
+    loans: new Map(loans.map((loan) => [loan.identifier, loan.type])),
+    waiting: new Set(waiting),
+    printDisabled,
   };
 }
 
 export const booksRouter = router({
-  /** The catalogue with live availability; with the patron's keys when logged in, for their own loans. */
-  list: publicProcedure.input(booksListInput).query(async ({ ctx, input }): Promise<Book[]> => {
-    const session = await ctx.getSession();
-    let s3Keys: S3Keys | undefined;
-    if (session) s3Keys = (await lookUpS3Keys(ctx, session)).s3Keys ?? undefined;
-    const query = input?.query?.trim().toLowerCase() ?? '';
-    const catalogue = await ctx.deps.archive.searchBooks();
-    const books = query === '' ? catalogue : catalogue.filter((book) => matches(book, query));
-    const statuses = (withS3Keys: S3Keys | undefined) =>
-      Promise.all(books.map((book) => ctx.deps.archive.availability(book.identifier, withS3Keys)));
-    let found: LendingStatus[];
-    try {
-      found = await statuses(s3Keys);
-    } catch (error) {
-      // Refused patron keys must not hide the catalogue: drop them and show it as to a visitor.
-      if (!(session && s3Keys && isAppError(error, 'invalid_s3keys'))) throw error;
-      dropRefusedS3Keys(ctx, session.username);
-      found = await statuses(undefined);
-    }
-    const printDisabled = session?.printDisabled ?? false;
-    return books.map((book, index) =>
-      applyPrintDisabledRule(toBook(book, found[index] as LendingStatus), printDisabled),
-    );
+  /**
+   * One page of the catalogue with live availability: one search and one batched availability call (each
+   * cached briefly and shared by concurrent requests); for a logged-in patron also their loans and waitlist.
+   */
+  list: publicProcedure.input(booksListInput).query(async ({ ctx, input }): Promise<BookPage> => {
+    const page = input?.page ?? 1;
+    const pageSize = input?.pageSize ?? DEFAULT_PAGE_SIZE;
+    const [found, patron] = await Promise.all([
+      ctx.deps.archive.searchCatalogue({ query: input?.query ?? '', page, rows: pageSize }),
+      patronState(ctx),
+    ]);
+    const statuses =
+      found.books.length === 0
+        ? new Map<string, BookAvailability>()
+        : await ctx.deps.archive.availabilityOf(found.books.map((book) => book.identifier));
+    const printDisabled = patron.printDisabled;
+    return {
+      books: found.books.map((book) =>
+        applyPrintDisabledRule(
+          toBook(book, statuses.get(book.identifier) ?? UNKNOWN, patron.loans, patron.waiting),
+          printDisabled,
+        ),
+      ),
+      page,
+      pageSize,
+      total: found.total,
+      pages: Math.ceil(found.total / pageSize),
+    };
   }),
 });

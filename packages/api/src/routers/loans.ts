@@ -6,6 +6,21 @@ import { dropRefusedS3Keys, requireS3Keys } from '../s3-keys';
 import { borrowInput, historyInput, identifierInput } from '../schemas';
 import type { SessionUser } from '../session';
 import { protectedProcedure, router } from '../trpc';
+import { readLinkProcedure } from './read-link';
+
+/**
+ * The patron's active loans, from the internal lending API (loan.query with the itemname, Lending's token, no
+ * patron keys), as Open Library's get_loans_of_user reads them. The itemname is the account's, else the one s3auth
+ * names for the keys (a login with keys alone); none: no loans.
+ */
+async function activeLoans(
+  ctx: Context & { session: SessionUser },
+  s3Keys: S3Keys,
+  options: { fresh?: boolean } = {},
+): Promise<ActiveLoan[]> {
+  const itemname = ctx.session.account.itemname ?? (await ctx.deps.archive.s3auth(s3Keys)).itemname;
+  return itemname ? ctx.deps.archive.loansOf(itemname, options) : [];
+}
 
 function toLoan(loan: ActiveLoan): Loan {
   return {
@@ -35,9 +50,13 @@ async function withS3Keys<T>(
 }
 
 export const loansRouter = router({
+  readLink: readLinkProcedure,
+
   list: protectedProcedure.query(async ({ ctx }): Promise<Loan[]> => {
-    const loans = await withS3Keys(ctx, (archive, s3Keys) => archive.userLoans(s3Keys));
-    return loans.map(toLoan);
+    // The keys are not sent to loan.query, but a session without them cannot act on its loans: the patron logs
+    // in again (s3_keys_missing), as for every loans call.
+    const s3Keys = await requireS3Keys(ctx, ctx.session);
+    return (await activeLoans(ctx, s3Keys)).map(toLoan);
   }),
 
   borrow: protectedProcedure
@@ -46,7 +65,7 @@ export const loansRouter = router({
       const action = input.action === 'browse' ? 'browse_book' : 'borrow_book';
       const loans = await withS3Keys(ctx, async (archive, s3Keys) => {
         await archive.loan(s3Keys, input.identifier, action);
-        return archive.userLoans(s3Keys);
+        return activeLoans(ctx, s3Keys, { fresh: true });
       });
       ctx.req.log.info({ username: ctx.session.username, identifier: input.identifier, action }, 'loan');
       const loan = loans.find((candidate) => candidate.identifier === input.identifier);

@@ -1,0 +1,80 @@
+// Anonymous /trpc traffic per network (an IPv4 address, or an IPv6 /64): a token bucket per network, in this
+// instance's memory, refilled at `perSecond` calls and holding at most `burst`. Each call of a batch costs one
+// token. A request carrying a session cookie that opens is a patron's and is not counted here. Over the limit:
+// 429 with `rate_limited`, Retry-After and `data.retryAfter`, like the login limits.
+import { REMEMBER_TTL_SECONDS } from '@lending/api';
+import { openCookie } from '@lending/crypto';
+import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
+import type { CookieKeys } from '@lending/crypto';
+import type { Middleware } from 'koa';
+import { networkOf } from './client-ip';
+
+export interface AnonymousLimitOptions {
+  prefix: string;
+  perSecond: number;
+  burst: number;
+  cookieKeys: CookieKeys;
+  /** Buckets kept at most (the oldest are dropped first): bounds memory under a flood of addresses. */
+  maxNetworks?: number;
+  decision?(outcome: 'allowed' | 'refused'): void;
+}
+
+interface Bucket {
+  tokens: number;
+  at: number;
+}
+
+export function anonymousLimit(options: AnonymousLimitOptions): Middleware {
+  const { prefix, perSecond, burst, cookieKeys } = options;
+  const maxNetworks = options.maxNetworks ?? 100_000;
+  const buckets = new Map<string, Bucket>();
+
+  function hasSession(token: string | undefined): boolean {
+    if (token === undefined) return false;
+    const now = Math.floor(Date.now() / 1000);
+    return openCookie(cookieKeys, token, { pur: 'session', ttl: REMEMBER_TTL_SECONDS, now }).ok;
+  }
+
+  return async (ctx, next) => {
+    if (perSecond <= 0 || !(ctx.path === prefix || ctx.path.startsWith(`${prefix}/`))) {
+      await next();
+      return;
+    }
+    if (hasSession(ctx.cookies.get('session'))) {
+      await next();
+      return;
+    }
+    const network = networkOf(ctx.ip);
+    const cost = Math.max(1, ctx.path.slice(prefix.length + 1).split(',').length);
+    const now = Date.now();
+    let bucket = buckets.get(network);
+    if (bucket) {
+      bucket.tokens = Math.min(burst, bucket.tokens + ((now - bucket.at) / 1000) * perSecond);
+      bucket.at = now;
+      // Most recently used last, so that the oldest buckets are the first ones dropped.
+      buckets.delete(network);
+    } else {
+      bucket = { tokens: burst, at: now };
+      if (buckets.size >= maxNetworks) buckets.delete(buckets.keys().next().value!);
+    }
+    buckets.set(network, bucket);
+    if (bucket.tokens < cost) {
+      options.decision?.('refused');
+      const seconds = Math.max(1, Math.ceil((cost - bucket.tokens) / perSecond));
+      ctx.status = 429;
+      ctx.set('Retry-After', String(seconds));
+      ctx.set('Cache-Control', 'no-store');
+      ctx.body = {
+        error: {
+          message: 'Too many requests; retry after the number of seconds in Retry-After.',
+          code: TRPC_ERROR_CODES_BY_KEY.TOO_MANY_REQUESTS,
+          data: { code: 'TOO_MANY_REQUESTS', httpStatus: 429, appCode: 'rate_limited', retryAfter: seconds },
+        },
+      };
+      return;
+    }
+    bucket.tokens -= cost;
+    options.decision?.('allowed');
+    await next();
+  };
+}
