@@ -8,19 +8,23 @@ import tseslint from 'typescript-eslint';
 
 // The subpaths workspace packages export (`@lending/accounts/admin`, `@lending/api/client`): the only ones another
 // package may import; anything else under `@lending/<name>/` is that package's internals.
-const exportedSubpaths = ['apps', 'packages'].flatMap((group) =>
-  readdirSync(new URL(`./${group}/`, import.meta.url)).flatMap((dir) => {
-    let manifest;
-    try {
-      manifest = JSON.parse(readFileSync(new URL(`./${group}/${dir}/package.json`, import.meta.url), 'utf8'));
-    } catch {
-      return [];
-    }
-    return Object.keys(manifest.exports ?? {})
-      .filter((key) => key !== '.')
-      .map((key) => `!${manifest.name}${key.slice(1)}`);
-  }),
-);
+const packageDirs = [
+  ...['apps', 'packages'].flatMap((group) =>
+    readdirSync(new URL(`./${group}/`, import.meta.url)).map((dir) => `${group}/${dir}`),
+  ),
+  'deploy',
+];
+const exportedSubpaths = packageDirs.flatMap((dir) => {
+  let manifest;
+  try {
+    manifest = JSON.parse(readFileSync(new URL(`./${dir}/package.json`, import.meta.url), 'utf8'));
+  } catch {
+    return [];
+  }
+  return Object.keys(manifest.exports ?? {})
+    .filter((key) => key !== '.')
+    .map((key) => `!${manifest.name}${key.slice(1)}`);
+});
 
 export default tseslint.config(
   {

@@ -1,6 +1,9 @@
 // `pnpm build` for production: bundles the server, the archive.org stand-in and the tools into dist/*.mjs
 // (esbuild, ESM, shared chunks), so that they run with plain `node` and only the packages that cannot be
 // bundled: better-sqlite3 (a native addon) and pg. The SPA built by @lending/web is copied to dist/web.
+// Why esbuild: measured on this code (five programs, shared chunks), esbuild builds in 0.3-0.9 s, rolldown (the
+// bundler under tsdown) in 0.1-0.4 s with 35% less output (2.0 MB against 3.1 MB); both are far below what
+// matters here, and esbuild is already in the lockfile (tsx, vite) with a JS API that has been stable for years.
 import { cpSync, existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

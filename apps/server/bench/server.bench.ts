@@ -6,7 +6,8 @@
 // Targets:
 // - account.me as httpBatchLink sends it (GET ?batch=1&input={}, both cookies: opened, and the account read):
 //   at least 0.75x its floor and at least 4x tRPC's own handler;
-// - auth.logout as httpBatchLink sends it (POST ?batch=1 with body {}, both cookies): the same.
+// - auth.logout as httpBatchLink sends it (POST ?batch=1 with body {}, both cookies of a session it revoked the
+//   first time, so each later one opens the cookie and reads the account): the same.
 // Floors: the procedure's work and nothing else in a bare Koa handler (no tRPC, logs, metrics, guards or
 // headers). tRPC's own handler: the same app, built the same way, with /trpc served by nodeHTTPRequestHandler.
 // Every target of a group must answer the same bytes (status, content type, body, Set-Cookie): checked first.
@@ -86,14 +87,22 @@ function bareKoa(): Koa {
   return app;
 }
 
-/** account.me's floor: open `session`, read the account, open `s3`; answer as a batch of one. */
+/** The session of a request, as the server checks it: opened, its account read, its id among the live ones. */
+async function liveSession(store: AccountStore, keys: CookieKeys, ttl: number, token: string | undefined) {
+  const now = Math.floor(Date.now() / 1000);
+  const session = openCookie(keys, token, { pur: 'session', ttl, now });
+  const account = session.ok ? await store.getByUsername(session.payload.sub) : null;
+  const live =
+    session.ok && account?.sessions?.some((each) => each.id === session.payload.sid && each.expiresAt > now);
+  return { account: live ? account : null, sid: session.ok ? session.payload.sid : undefined, now };
+}
+
+/** account.me's floor: open `session`, read the account (live session), open `s3`; answer as a batch of one. */
 function accountFloor(store: AccountStore, keys: CookieKeys, ttl: number): Koa {
   const app = new Koa();
   app.use(async (ctx) => {
-    const now = Math.floor(Date.now() / 1000);
-    const session = openCookie(keys, ctx.cookies.get('session'), { pur: 'session', ttl, now });
-    const account = session.ok ? await store.getByUsername(session.payload.sub) : null;
-    if (!session.ok || !account) {
+    const { account, now } = await liveSession(store, keys, ttl, ctx.cookies.get('session'));
+    if (!account) {
       ctx.status = 401;
       return;
     }
@@ -106,13 +115,19 @@ function accountFloor(store: AccountStore, keys: CookieKeys, ttl: number): Koa {
   return app;
 }
 
-/** auth.logout's floor: read the JSON body, clear both cookies; answer as a batch of one. */
-function logoutFloor(): Koa {
+/**
+ * auth.logout's floor: read the JSON body, check the session (opened, its account read: the cookie the bench sends
+ * was revoked by the first logout, so there is nothing to remove after that), clear both cookies; answer as a
+ * batch of one.
+ */
+function logoutFloor(store: AccountStore, keys: CookieKeys, ttl: number): Koa {
   const app = new Koa();
   app.use(async (ctx) => {
     const chunks: Buffer[] = [];
     for await (const chunk of ctx.req) chunks.push(chunk as Buffer);
     JSON.parse(Buffer.concat(chunks).toString());
+    const { account, sid } = await liveSession(store, keys, ttl, ctx.cookies.get('session'));
+    if (account && sid !== undefined) await store.removeSession(account.username, sid);
     ctx.set('Set-Cookie', [clearedCookie('session'), clearedCookie('s3')]);
     ctx.set('Content-Type', 'application/json');
     ctx.body = JSON.stringify([{ result: { data: { ok: true } } }]);
@@ -161,29 +176,35 @@ const onKoa = await lending.listen(0, '127.0.0.1');
 const onTRPC = await lendingOnTRPC.listen(0, '127.0.0.1');
 const bare = await serve(bareKoa());
 const meFloor = await serve(accountFloor(store, cookieKeys(config.appSecret), config.sessionTtl));
-const outFloor = await serve(logoutFloor());
+const outFloor = await serve(logoutFloor(store, cookieKeys(config.appSecret), config.sessionTtl));
 
 try {
   // Production behind a TLS proxy: the proxy's X-Forwarded-Proto makes the request secure.
   const forwarded = { 'x-forwarded-proto': 'https' };
-  const login = await fetch(`${onKoa.url}/trpc/auth.login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...forwarded },
-    body: JSON.stringify({ email: 'patron@example.org', password: 'lending-demo-2026' }),
-  });
-  const cookie = login.headers
-    .getSetCookie()
-    .map((c) => c.split(';')[0])
-    .join('; ');
-  if (login.status !== 200 || !cookie.includes('session=') || !cookie.includes('s3=')) {
-    throw new Error(`login failed: ${login.status}`);
-  }
+  // Two sessions: account.me's stays live; auth.logout's is revoked by its first logout (sessions are revocable).
+  const logIn = async () => {
+    const login = await fetch(`${onKoa.url}/trpc/auth.login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...forwarded },
+      body: JSON.stringify({ email: 'patron@example.org', password: 'lending-demo-2026' }),
+    });
+    const cookies = login.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ');
+    if (login.status !== 200 || !cookies.includes('session=') || !cookies.includes('s3=')) {
+      throw new Error(`login failed: ${login.status}`);
+    }
+    return cookies;
+  };
+  const cookie = await logIn();
+  const logoutCookie = await logIn();
   // Exactly what @trpc/client 11's httpBatchLink sends: a query without input is `input={}` (its batch of one
   // undefined input, serialised), a mutation without input a body of `{}` with content-type application/json.
   const me = `/trpc/account.me?batch=1&input=${encodeURIComponent('{}')}`;
   const out = '/trpc/auth.logout?batch=1';
   const withCookies = { cookie, ...forwarded };
-  const posting = { ...withCookies, 'content-type': 'application/json' };
+  const posting = { cookie: logoutCookie, ...forwarded, 'content-type': 'application/json' };
   const get = (key: string, name: string, url: string): Target => ({
     key,
     name,

@@ -168,7 +168,9 @@ export function createApp(config: ServerConfig, overrides: AppOverrides = {}): L
   );
   const kind = parseDatabaseUrl(config.databaseUrl).kind;
   const store = guardStore(overrides.store ?? deferredStore(kind, opening));
-  const archive = overrides.archive ?? archiveClientFor(config, metrics.archiveCall);
+  const archive =
+    overrides.archive ??
+    archiveClientFor(config, (endpoint, outcome, seconds) => metrics.archiveCall(endpoint, outcome, seconds));
   const ownsLimitStore = overrides.limitStore === undefined;
   const limitStore =
     overrides.limitStore ?? openLimitStore(config, kind, logger, metrics, overrides, opening);

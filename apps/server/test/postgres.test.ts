@@ -79,6 +79,26 @@ describe.skipIf(!available)('two servers on one PostgreSQL database', () => {
     expect((await onB.mutate('loans.return', { identifier: 'greatexpectation00dick' })).status).toBe(200);
   });
 
+  it('a logout on one ends the session on the other, and log out everywhere every session', async () => {
+    const [a, b] = urls as [string, string];
+    const onA = new Client(a);
+    expect((await onA.login()).status).toBe(200);
+    const onB = new Client(b);
+    for (const [name, value] of onA.cookies) onB.cookies.set(name, value);
+    expect((await onB.query('loans.list')).status).toBe(200);
+    expect((await onA.mutate('auth.logout')).status).toBe(200);
+    expect((await onB.query('loans.list')).status).toBe(401);
+
+    const first = new Client(a);
+    const second = new Client(b);
+    await first.login();
+    await second.login();
+    // These two, and any session of the same patron an earlier test left open.
+    const ended = dataOf<{ ok: true; sessions: number }>(await second.mutate('auth.logoutEverywhere'));
+    expect(ended.sessions).toBeGreaterThanOrEqual(2);
+    expect(dataOf(await first.query('account.me'))).toBeNull();
+  });
+
   it('answers 503 and shows the database down when the pool is gone', async () => {
     const store = await openAccountStore(databaseUrl);
     const url = await server(store);

@@ -56,6 +56,7 @@ describe('single GET queries and batches answer alike', () => {
     const stale = 'gAAAAABnot-a-valid-token';
     client.cookies.set('session', stale);
     const [single, batch] = await both(client, 'account.me');
+    // Both cookies: an s3 cookie is of no use without its session.
     expect(single.setCookies.map((c) => c.name)).toEqual(['session', 's3']);
     expectSame(single, batch);
   });

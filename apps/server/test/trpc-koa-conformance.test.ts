@@ -64,7 +64,12 @@ function normalised(received: Received): { head: Record<string, unknown>; body: 
       head[name] = '<seconds>';
     } else head[name] = value;
   }
-  const body = received.text.replace(/Wait \d+ seconds?/g, 'Wait <n> seconds');
+  const body = received.text
+    .replace(/Wait \d+ seconds?/g, 'Wait <n> seconds')
+    .replace(/"retryAfter":(\d+)/g, (_match, seconds: string) => {
+      clocks.push(Number(seconds) * 1000);
+      return '"retryAfter":"<seconds>"';
+    });
   return { head, body, clocks };
 }
 

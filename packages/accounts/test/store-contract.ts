@@ -389,7 +389,7 @@ export function describeStoreContract(name: string, open: () => Promise<StoreTar
           ],
         });
         // An update of the record keeps the sessions, and a stored record never holds them in its document.
-        const updated = await store.update('user-1', 1, { displayName: 'X', sessions: [] } as never);
+        const updated = await store.update('user-1', 1, { displayName: 'X', sessions: [] });
         expect(updated.sessions).toEqual(read!.sessions);
         expect(await store.removeSession('user-1', 'a')).toBe(true);
         expect(await store.removeSession('user-1', 'a')).toBe(false);

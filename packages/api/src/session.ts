@@ -28,7 +28,7 @@ export interface SessionUser extends SessionState {
 }
 
 const DAY = 24 * 60 * 60;
-/** The longest a remembered session may live from login: the cap RememberMaxTtl may not exceed. */
+/** The longest a remembered session may live from login: the cap rememberMaxTtl (REMEMBER_MAX_TTL) may not exceed. */
 export const REMEMBER_MAX_TTL_SECONDS = 90 * DAY;
 /** Default lifetime of a remembered session without a request. */
 export const REMEMBER_IDLE_TTL_SECONDS = 30 * DAY;
@@ -70,6 +70,42 @@ export function clearSessionCookies(scope: RequestScope): void {
   scope.req.cookies.clear('s3');
 }
 
+type CheckedSession =
+  | {
+      ok: true;
+      sub: string;
+      rem: boolean;
+      sid: string;
+      iat: number;
+      kfp: string | undefined;
+      /** Print-disabled access; false when the cookie has no `pd` (sealed before it, or for anyone else). */
+      pd: boolean;
+      issuedAt: number;
+      oldKey: boolean;
+    }
+  | { ok: false; reason: CookieRejectionReason };
+
+/** Opens the `session` cookie and holds it to its lifetime; the store is not read here. */
+function openSessionCookie(deps: ApiDeps, token: string, now: number): CheckedSession {
+  const remembered = rememberLifetimes(deps);
+  // Open with the longest lifetime any session has, then hold each session to its own.
+  const opened = openCookie(deps.cookieKeys, token, {
+    pur: 'session',
+    ttl: Math.max(remembered.max, deps.sessionTtl),
+    now,
+  });
+  if (!opened.ok) return opened;
+  const { sub, rem, sid, iat, kfp, pd } = opened.payload;
+  const { issuedAt, oldKey } = opened;
+  // A cookie without id and login time predates revocable sessions: it cannot be revoked, so it is not accepted.
+  if (sid === undefined || iat === undefined || iat > issuedAt) return { ok: false, reason: 'bad_payload' };
+  const expired = rem
+    ? now - iat > remembered.max || now - issuedAt > remembered.idle
+    : now - iat > deps.sessionTtl;
+  if (expired) return { ok: false, reason: 'expired' };
+  return { ok: true, sub, rem, sid, iat, kfp, pd: pd === true, issuedAt, oldKey };
+}
+
 /**
  * The session of this request, or null. An invalid, expired or revoked cookie is counted, logged and cleared (with
  * the `s3` cookie); a blocked account's too. The account read here is the one every request makes: its list of
@@ -82,34 +118,13 @@ export async function readSession(scope: RequestScope): Promise<SessionUser | nu
   if (token === undefined) return null;
   const now = toSeconds(scope.nowMs);
   const remembered = rememberLifetimes(deps);
-  // Open with the longest lifetime any session has, then hold each session to its own.
-  const opened = openCookie(deps.cookieKeys, token, {
-    pur: 'session',
-    ttl: Math.max(remembered.max, deps.sessionTtl),
-    now,
-  });
-  let reason: CookieRejectionReason | null = null;
-  if (!opened.ok) reason = opened.reason;
-  else {
-    const { rem, sid, iat } = opened.payload;
-    // A cookie without id and login time predates revocable sessions: it cannot be revoked, so it is not accepted.
-    if (sid === undefined || iat === undefined) reason = 'bad_payload';
-    else if (iat > opened.issuedAt) reason = 'bad_payload';
-    else if (!rem && now - iat > deps.sessionTtl) reason = 'expired';
-    else if (rem && (now - iat > remembered.max || now - opened.issuedAt > remembered.idle))
-      reason = 'expired';
-  }
-  if (!opened.ok || reason !== null) {
-    rejectCookie(scope, 'session', reason ?? 'malformed');
+  const checked = openSessionCookie(deps, token, now);
+  if (!checked.ok) {
+    rejectCookie(scope, 'session', checked.reason);
     clearSessionCookies(scope);
     return null;
   }
-  const { sub, rem, sid, iat, kfp } = opened.payload as Required<
-    Omit<typeof opened.payload, 'kfp' | 'pd'>
-  > & {
-    kfp?: string;
-  };
-  const printDisabled = opened.payload.pd === true;
+  const { sub, rem, sid, iat, kfp, pd: printDisabled } = checked;
   const account = await deps.store.getByUsername(sub);
   if (!account) {
     req.log.warn({ username: sub }, 'session for an account that no longer exists');
@@ -134,14 +149,14 @@ export async function readSession(scope: RequestScope): Promise<SessionUser | nu
     keyFingerprint: kfp ?? null,
     printDisabled,
     account,
-    issuedAt: opened.issuedAt,
+    issuedAt: checked.issuedAt,
   };
-  if (rem && now - opened.issuedAt >= renewAfter(remembered.idle)) {
+  if (rem && now - checked.issuedAt >= renewAfter(remembered.idle)) {
     // Sliding: sealed again as of now, which restarts its idle clock; the cap still counts from login (iat).
     session.issuedAt = now;
     setSessionCookie(scope, session, now);
-  } else if (opened.oldKey) {
-    setSessionCookie(scope, session, opened.issuedAt);
+  } else if (checked.oldKey) {
+    setSessionCookie(scope, session, checked.issuedAt);
     req.log.info({ username: sub }, 'session cookie re-issued under the current secret');
   }
   return session;

@@ -1,6 +1,6 @@
 // Sealed cookies (docs/ARCHITECTURE.md, "Cookies"): a Fernet token around a small JSON payload, bound to a purpose
 // (the cookie's name) and to a user. Also reads, and for s3 can write, Open Library's own `access:secret`.
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, createSecretKey, timingSafeEqual } from 'node:crypto';
 import { Fernet, deriveKey, InvalidToken, openToken } from './fernet';
 import type { InvalidTokenReason } from './fernet';
 import { decodeUtf8 } from './internal';
@@ -39,8 +39,12 @@ export type CookieRejection =
 /** Current secret first, then the previous ones; each turned into a Fernet with deriveKey. */
 export interface CookieKeys {
   readonly fernets: readonly Fernet[];
-  /** HMAC keys for accessKeyFingerprint, one per secret, in the same order. */
-  readonly fingerprintKeys: readonly Buffer[];
+  /**
+   * For accessKeyFingerprint, one per secret, in the same order: HMAC-SHA256 of an access key under that secret's
+   * fingerprint key. (Functions over key objects held inside, so that the type says nothing of node:crypto: it
+   * reaches the typed client's declarations through the router's context.)
+   */
+  readonly fingerprinters: readonly ((access: string) => Uint8Array)[];
 }
 
 /** Browsers keep at most about 4096 bytes per cookie; we refuse to seal more and do not try to open more. */
@@ -71,10 +75,14 @@ export function cookieKeys(secret: string, previous: readonly string[] = []): Co
   return Object.freeze({
     fernets: Object.freeze(secrets.map((each) => new Fernet(deriveKey(each)))),
     // A key of its own (not the Fernet key), so that a fingerprint reveals nothing about the cookie keys.
-    fingerprintKeys: Object.freeze(
-      secrets.map((each) =>
-        createHash('sha256').update('lending access-key fingerprint\0').update(each).digest(),
-      ),
+    fingerprinters: Object.freeze(
+      secrets.map((each) => {
+        // A key object made once: an HMAC under a raw buffer key imports the key on every call.
+        const key = createSecretKey(
+          createHash('sha256').update('lending access-key fingerprint\0').update(each).digest(),
+        );
+        return (access: string): Uint8Array => createHmac('sha256', key).update(access, 'utf8').digest();
+      }),
     ),
   });
 }
@@ -86,13 +94,9 @@ const FINGERPRINT_BYTES = 16;
  * archive.org access key: kept in the sealed session to show which keys were issued to it, without the key.
  */
 export function accessKeyFingerprint(keys: CookieKeys, access: string): string {
-  const key = keys.fingerprintKeys[0];
-  if (key === undefined) throw new TypeError('CookieKeys holds no key');
-  return createHmac('sha256', key)
-    .update(access, 'utf8')
-    .digest()
-    .subarray(0, FINGERPRINT_BYTES)
-    .toString('base64url');
+  const fingerprint = keys.fingerprinters[0];
+  if (fingerprint === undefined) throw new TypeError('CookieKeys holds no key');
+  return Buffer.from(fingerprint(access).subarray(0, FINGERPRINT_BYTES)).toString('base64url');
 }
 
 /** Whether `fingerprint` is `access`'s under the current or a previous secret; compared in constant time. */
@@ -100,8 +104,8 @@ export function matchesAccessKeyFingerprint(keys: CookieKeys, access: string, fi
   const given = Buffer.from(fingerprint, 'base64url');
   if (given.length !== FINGERPRINT_BYTES) return false;
   let match = false;
-  for (const key of keys.fingerprintKeys) {
-    const expected = createHmac('sha256', key).update(access, 'utf8').digest().subarray(0, FINGERPRINT_BYTES);
+  for (const fingerprintOf of keys.fingerprinters) {
+    const expected = fingerprintOf(access).subarray(0, FINGERPRINT_BYTES);
     // Every key is tried (no early exit), so the time does not tell which secret matched.
     if (timingSafeEqual(expected, given)) match = true;
   }

@@ -9,8 +9,10 @@ describe('@lending/crypto public API', () => {
       'InvalidToken',
       'MAX_COOKIE_BYTES',
       'MultiFernet',
+      'accessKeyFingerprint',
       'cookieKeys',
       'deriveKey',
+      'matchesAccessKeyFingerprint',
       'openCookie',
       'sealCookie',
     ]);
