@@ -231,9 +231,7 @@ describe('auth.loginWithCode', () => {
     const error = await errorOf(browser.call().auth.loginWithCode({ email: demo.email, code: '123456' }));
     expect(error.data).toMatchObject({ httpStatus: 429, appCode: 'rate_limited' });
     expect(browser.headers.get('Retry-After')).toBe('7');
-    expect(h.limiterCalls).toEqual([
-      { kind: 'code', ip: '203.0.113.7', subject: demo.email, outcome: null },
-    ]);
+    expect(h.limiterCalls).toEqual([{ kind: 'code', ip: '203.0.113.7', subject: demo.email, outcome: null }]);
     expect(h.archiveState.calls.total()).toBe(0);
   });
 });

@@ -423,7 +423,9 @@ describe('ArchiveClient: the lending API, availability v2, the catalogue', () =>
     expect(allStatuses.every((found) => found.get('a')?.availableToBorrow)).toBe(true);
     expect(calls).toHaveLength(2);
     const search = new URL(calls.find((call) => call.url.includes('advancedsearch'))!.url);
-    expect(search.searchParams.get('q')).toBe('collection:(inlibrary OR printdisabled) AND (title:moby* OR creator:moby*)');
+    expect(search.searchParams.get('q')).toBe(
+      'collection:(inlibrary OR printdisabled) AND (title:moby* OR creator:moby*)',
+    );
     expect(search.searchParams.get('page')).toBe('2');
     await client.searchCatalogue({ query: 'moby', page: 2 });
     expect(calls).toHaveLength(2);

@@ -70,7 +70,9 @@ export function codeLoginProcedures(logIn: LogInWithKeys, throttle: Throttle) {
       } catch (error) {
         ctx.deps.metrics.login(error instanceof AppError ? error.code : 'error');
         // A wrong code counts; anything else (archive.org down, a locked account) spends nothing.
-        await (error instanceof AppError && CODE_FAILURES.has(error.code) ? attempt.fail() : attempt.release());
+        await (error instanceof AppError && CODE_FAILURES.has(error.code)
+          ? attempt.fail()
+          : attempt.release());
         throw withRetryAfter(ctx, error);
       }
       // The audit with the redeemed keys ends the attempt: succeed(), or fail() if archive.org refuses them.
