@@ -98,6 +98,8 @@ describe('auth.requestCode', () => {
       const error = await errorOf(browser.call().auth.requestCode({ email }));
       expect(error.data, email).toMatchObject({ httpStatus: 429, appCode: 'rate_limited' });
       expect(Number(browser.headers.get('Retry-After'))).toBeGreaterThan(0);
+      // No code was sent: that request spends nothing of ours.
+      expect(h.limiterCalls.at(-1)).toMatchObject({ kind: 'code', subject: email, outcome: 'release' });
     }
   });
 });
@@ -135,6 +137,11 @@ describe('auth.loginWithCode', () => {
     const account = await h.store.getByEmail(demo.email);
     expect(account?.username).toBe(me.username);
     expect(account?.s3Keys).toBeUndefined();
+    // A revocable session like any login's: its id is in the account's list and in the cookie.
+    const session = openCookie(h.deps.cookieKeys, browser.jar.get('session'), { pur: 'session', ttl: DAY });
+    expect(session.ok && account?.sessions?.map((each) => each.id)).toEqual([
+      session.ok && session.payload.sid,
+    ]);
 
     // The session works: the patron's loans are reachable with the s3 cookie.
     expect(await browser.call().account.me()).toMatchObject({ email: demo.email, keysSource: 'cookie' });
@@ -191,6 +198,12 @@ describe('auth.loginWithCode', () => {
     expect(error.data).toMatchObject({ httpStatus: 401, appCode: 'invalid_code' });
     expect(h.recorder.logins).toEqual(['invalid_code']);
     await browser.call().auth.loginWithCode({ email: demo.email, code });
+    // The limiter (kind `code`): the request counts, the wrong code counts, the right one succeeds.
+    expect(h.limiterCalls.map(({ kind, subject, outcome }) => [kind, subject, outcome])).toEqual([
+      ['code', demo.email, 'fail'],
+      ['code', demo.email, 'fail'],
+      ['code', demo.email, 'succeed'],
+    ]);
   });
 
   it('answers an unknown email exactly like a wrong code', async () => {
@@ -222,6 +235,8 @@ describe('auth.loginWithCode', () => {
       const error = await errorOf(browser.call().auth.loginWithCode({ email, code }));
       expect(error.data, email).toMatchObject({ code: 'FORBIDDEN', httpStatus: 403, appCode });
       expect(browser.jar.sets).toEqual([]);
+      // Not a wrong code: the redeem spends nothing.
+      expect(h.limiterCalls.at(-1)).toMatchObject({ kind: 'code', subject: email, outcome: 'release' });
     }
   });
 
