@@ -68,6 +68,39 @@ describe('sealCookie and openCookie', () => {
     expect(older.ok && 'pd' in older.payload).toBe(false);
   });
 
+  it('round-trip a revocable session payload (sid, iat, kfp) with pd, in a fixed field order', () => {
+    const full: SessionPayload = {
+      pur: 'session',
+      sub: 'alice',
+      rem: false,
+      sid: 's1',
+      iat: NOW,
+      kfp: 'fp',
+      pd: true,
+    };
+    const shuffled = {
+      pd: true,
+      kfp: 'fp',
+      iat: NOW,
+      sid: 's1',
+      rem: false,
+      sub: 'alice',
+      pur: 'session',
+    } as const;
+    const token = sealCookie(keys, shuffled, { now: NOW });
+    const opened = openCookie(keys, token, { pur: 'session', ttl: TTL, now: NOW });
+    expect(opened).toEqual({ ok: true, payload: full, format: 'lending', oldKey: false, issuedAt: NOW });
+    expect(opened.ok && Object.keys(opened.payload)).toEqual([
+      'pur',
+      'sub',
+      'rem',
+      'sid',
+      'iat',
+      'kfp',
+      'pd',
+    ]);
+  });
+
   it('round-trip an s3 payload', () => {
     const token = sealCookie(keys, s3, { now: NOW });
     expect(openCookie(keys, token, { pur: 's3', sub: 'alice', ttl: TTL, now: NOW })).toEqual({
