@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { DEMO_SERVICE_KEYS } from '@lending/archive';
+import { DEMO_ACCESS_SECRET, DEMO_LOAN_API_TOKEN, DEMO_SERVICE_KEYS } from '@lending/archive';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runProgram, startProgram } from './programs';
 import type { Program } from './programs';
@@ -109,6 +109,8 @@ describe('the deployed build (slow)', () => {
       ARCHIVE_URL: archive.url,
       ARCHIVE_SERVICE_ACCESS: DEMO_SERVICE_KEYS.access,
       ARCHIVE_SERVICE_SECRET: DEMO_SERVICE_KEYS.secret,
+      ARCHIVE_LOAN_API_TOKEN: DEMO_LOAN_API_TOKEN,
+      ARCHIVE_ACCESS_SECRET: DEMO_ACCESS_SECRET,
     });
     running.push(server);
 

@@ -3,6 +3,7 @@
 import { useMutation } from '@tanstack/react-query';
 import { useState } from 'react';
 import { describeError } from './errors';
+import { announce } from './status';
 import { refreshLending, trpc } from './trpc';
 
 export function ReadButton({ identifier, describedBy }: { identifier: string; describedBy: string }) {
@@ -13,9 +14,14 @@ export function ReadButton({ identifier, describedBy }: { identifier: string; de
       onError: (error) => {
         const problem = describeError(error);
         if (problem.relogin) return; // the login form says why
+        if (problem.appCode === 'not_borrowed') {
+          // The loan ended meanwhile (returned elsewhere, or expired): show what is true now. The refreshed card
+          // has no Read button any more, so the reason goes to the page's status line, which stays.
+          announce(problem.message, 'error');
+          void refreshLending();
+          return;
+        }
         setFailure(problem.message);
-        // The loan may have ended meanwhile: show what is true now.
-        if (problem.appCode === 'not_borrowed') void refreshLending();
       },
     }),
   );
