@@ -18,6 +18,13 @@ export const SECRET_FIELDS = new Set([
   's3keys',
   'keys',
   'token',
+  // One-time login codes and xauthn's tokens (`code` itself names error codes on every failure line; no
+  // one-time code is ever logged under it).
+  'otp',
+  'otpcode',
+  'onetimecode',
+  'logincode',
+  'issuer_token',
   'iaauthtoken',
   'accesssecret',
   'cookie',

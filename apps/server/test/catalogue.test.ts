@@ -67,6 +67,10 @@ async function recordingProxy(target: string) {
 const [demo, reader] = demoPatrons();
 const fullBooks = defaultFixture({ catalogue: 'full' }).books;
 const lendable = fullBooks.filter((book) => book.collections.includes('inlibrary'));
+// What the catalogue lists: the lendable books and those lent only to print-disabled patrons.
+const listed = fullBooks.filter(
+  (book) => book.collections.includes('inlibrary') || book.collections.includes('printdisabled'),
+);
 const pdOnly = fullBooks.find((book) => !book.collections.includes('inlibrary'))!;
 const withCopies = (n: number) => lendable.filter((book) => book.copies >= n).map((book) => book.identifier);
 const single = lendable.find((book) => book.copies === 1)!.identifier;
@@ -105,7 +109,12 @@ async function loggedIn(patron = demo!): Promise<Client> {
 }
 
 interface Page {
-  books: { identifier: string; yourLoan: string | null; availability: { borrow: boolean } }[];
+  books: {
+    identifier: string;
+    yourLoan: string | null;
+    availability: { borrow: boolean };
+    printDisabledOnly: boolean;
+  }[];
   page: number;
   pageSize: number;
   total: number;
@@ -142,15 +151,22 @@ describe('the protocol as Open Library speaks it', () => {
     expect(seenAt('/services/loans/loan/')).toHaveLength(0);
   });
 
-  it('paging reaches the whole catalogue, past the first 100 books', async () => {
+  it('paging reaches the whole catalogue, past the first 100 books, print-disabled-only books included', async () => {
     const client = new Client(stack.url);
     const first = dataOf<Page>(await client.query('books.list', { pageSize: 100, page: 1 }));
     const second = dataOf<Page>(await client.query('books.list', { pageSize: 100, page: 2 }));
-    expect(first.total).toBe(lendable.length);
+    expect(listed.length).toBeGreaterThan(lendable.length);
+    expect(first.total).toBe(listed.length);
     expect(first.pages).toBe(2);
-    expect(second.books).toHaveLength(lendable.length - 100);
+    expect(second.books).toHaveLength(listed.length - 100);
     const ids = new Set([...first.books, ...second.books].map((book) => book.identifier));
-    expect(ids).toEqual(new Set(lendable.map((book) => book.identifier)));
+    expect(ids).toEqual(new Set(listed.map((book) => book.identifier)));
+    // Marked, and not offered to a visitor (OL's rule, from availability v2's is_printdisabled / is_lendable).
+    const marked = [...first.books, ...second.books].filter((book) => book.printDisabledOnly);
+    expect(new Set(marked.map((book) => book.identifier))).toEqual(
+      new Set(listed.filter((book) => !lendable.includes(book)).map((book) => book.identifier)),
+    );
+    expect(marked.every((book) => !book.availability.borrow)).toBe(true);
     const beyond = dataOf<Page>(await client.query('books.list', { pageSize: 100, page: 3 }));
     expect(beyond.books).toEqual([]);
     const bad = await client.query('books.list', { pageSize: 101 });

@@ -91,6 +91,7 @@ const WORDS: Record<AppErrorCode, string> = {
   revision_conflict: 'The account changed at the same moment. Run the command again.',
   database_unavailable: "The Lending server's database is not answering. Try again in a minute.",
   database_busy: "The Lending server's database is busy. Run the command again in a moment.",
+  invalid_code: 'The one-time code was refused (wrong, expired or already used). Ask for a new one.',
 };
 
 interface ClientError {

@@ -25,9 +25,12 @@ export interface System {
   close(): Promise<void>;
 }
 
-export async function startSystem(): Promise<System> {
+/** `archive`: options for the stand-in (e.g. its `fixture`). */
+export async function startSystem(
+  options: { archive?: Omit<Parameters<typeof startArchive>[0], 'port'> } = {},
+): Promise<System> {
   const dataDir = await mkdtemp(join(tmpdir(), 'lending-e2e-'));
-  const archive = await startArchive({ port: 0 });
+  const archive = await startArchive({ ...options.archive, port: 0 });
   let app: LendingApp | null = null;
   let browser: Browser | null = null;
   try {

@@ -120,6 +120,11 @@ function Account({ me }: { me: Me }) {
         <span className="visually-hidden">Logged in as </span>
         {me.displayName}
       </span>
+      {me.printDisabled && (
+        <span className="badge" title="You may borrow books lent only to print-disabled readers">
+          Print-disabled access
+        </span>
+      )}
       <button type="button" className="secondary" onClick={() => logout.mutate()} disabled={busy}>
         {logout.isPending ? 'Logging out…' : 'Log out'}
       </button>

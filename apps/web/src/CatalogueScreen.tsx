@@ -142,6 +142,7 @@ function BookCard({ book }: { book: Book }) {
         {book.author || 'Unknown author'}
         {book.year !== null && <span className="muted"> · {book.year}</span>}
       </p>
+      {book.printDisabledOnly && <p className="pd-only">For print-disabled readers only</p>}
       <p className={`availability${a.borrow || a.browse || mine ? ' available' : ''}`}>
         {availabilityText(book)}
       </p>

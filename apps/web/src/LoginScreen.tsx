@@ -1,5 +1,6 @@
 import { useMutation } from '@tanstack/react-query';
 import { useRef, useState, type FormEvent, type Ref } from 'react';
+import { CodeLogin } from './CodeLogin';
 import { describeError } from './errors';
 import { announce } from './status';
 import { useStore } from './store';
@@ -14,6 +15,7 @@ export function LoginScreen() {
   const passwordRef = useRef<HTMLInputElement>(null);
   const [fieldErrors, setFieldErrors] = useState<Partial<Record<Field, string>>>({});
   const [formError, setFormError] = useState<string | null>(null);
+  const [withCode, setWithCode] = useState(false);
 
   const login = useMutation(
     trpc.auth.login.mutationOptions({
@@ -51,14 +53,26 @@ export function LoginScreen() {
     login.mutate({ email, password, remember: form.get('remember') === 'on' });
   }
 
+  const noticeLine = notice && (
+    <p className="notice notice-info login-notice" role="alert">
+      {notice}
+    </p>
+  );
+  if (withCode) {
+    return (
+      <Screen title="Log in">
+        <div className="card login">
+          {noticeLine}
+          <CodeLogin onUsePassword={() => setWithCode(false)} />
+        </div>
+      </Screen>
+    );
+  }
+
   return (
     <Screen title="Log in">
       <div className="card login">
-        {notice && (
-          <p className="notice notice-info login-notice" role="alert">
-            {notice}
-          </p>
-        )}
+        {noticeLine}
         <p className="muted">Use your archive.org email address and password.</p>
         {formError && (
           <p className="form-error" id="login-error" role="alert">
@@ -90,6 +104,11 @@ export function LoginScreen() {
             {login.isPending ? 'Logging in…' : 'Log in'}
           </button>
         </form>
+        <p className="code-login-more">
+          <button type="button" className="link-button" onClick={() => setWithCode(true)}>
+            Email me a code instead
+          </button>
+        </p>
       </div>
     </Screen>
   );

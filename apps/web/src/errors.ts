@@ -32,7 +32,8 @@ const MESSAGES: Record<AppErrorCode, string> = {
     'You have reached the lending limit. Return a book before borrowing another, or try again later.',
   item_locked:
     'This book cannot be borrowed right now: every copy is on loan or the item is locked. Join the waitlist or try again later.',
-  print_disabled_only: 'Only patrons with print-disabled access may borrow this book.',
+  print_disabled_only:
+    'This book is lent only to readers with print-disabled access. If you qualify, ask archive.org to add it to your account.',
   not_found:
     'We could not find that book. It may have left the catalogue; reload the page to see the current list.',
   not_borrowed:
@@ -46,6 +47,8 @@ const MESSAGES: Record<AppErrorCode, string> = {
   revision_conflict: 'Your account was being updated at the same moment. Please try again.',
   database_unavailable: 'The library is briefly unavailable. Please try again in a few minutes.',
   database_busy: 'The library is very busy right now. Please try again in a moment.',
+  invalid_code:
+    'That code is not valid: it may be mistyped, expired (codes last 10 minutes) or already used. Check the latest email, or ask for a new code.',
 };
 
 export const OFFLINE_MESSAGE = 'You are offline. Reconnect to the internet and try again.';

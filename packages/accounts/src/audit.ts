@@ -24,6 +24,8 @@ export interface AuditResult {
   s3Keys: S3Keys | null;
   created: boolean;
   iaScreenname: string | null;
+  /** xauthn's has_disability_access (Open Library's `special_access`): may borrow print-disabled-only books. */
+  printDisabled: boolean;
 }
 
 /** Tries at creating an account under a fresh username (Open Library's `retries=5`). */
@@ -31,7 +33,7 @@ const CREATE_ATTEMPTS = 5;
 /** Re-reads after a concurrent write before giving up on updating the record. */
 const UPDATE_ATTEMPTS = 5;
 
-const emailSchema = z
+export const emailSchema = z
   .string()
   .trim()
   .max(254)
@@ -216,5 +218,11 @@ export async function auditAccounts(deps: AuditDeps, credentials: unknown): Prom
     }
   }
 
-  return { account, s3Keys, created, iaScreenname: ia.screenname || null };
+  return {
+    account,
+    s3Keys,
+    created,
+    iaScreenname: ia.screenname || null,
+    printDisabled: ia.hasDisabilityAccess,
+  };
 }

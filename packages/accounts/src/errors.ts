@@ -39,6 +39,8 @@ export const APP_ERROR_CODES = [
   'database_unavailable',
   /** Every database connection is busy, or a query waited too long (statement, lock or answer): retry soon. */
   'database_busy',
+  /** A one-time login code archive.org did not accept: wrong, expired, already used, or burnt by wrong tries. */
+  'invalid_code',
 ] as const;
 export type AppErrorCode = (typeof APP_ERROR_CODES)[number];
 

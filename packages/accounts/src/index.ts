@@ -19,8 +19,10 @@ export type {
   LendingStatus,
   CatalogueBook,
   LoanAction,
+  RedeemOtpResult,
 } from './archive-client';
 export { auditAccounts, usernameBase } from './audit';
+export { redeemLoginCode, requestLoginCode } from './code-login';
 export type { AuditDeps, AuditResult, Credentials } from './audit';
 export { getS3Keys } from './s3-keys';
 export type {

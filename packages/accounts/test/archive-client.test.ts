@@ -14,7 +14,11 @@ const [demo, reader] = demoPatrons();
 const keysOf = (p = demo!) => ({ access: p.access, secret: p.secret });
 // The stand-in's default: the full catalogue (155 lendable books, 6 only print-disabled patrons may borrow).
 const books = defaultFixture({ catalogue: 'full' }).books;
-const lendable = books.filter((b) => b.collections.includes('inlibrary'));
+// The catalogue Lending shows: the lendable books and those lent only to print-disabled patrons.
+const catalogue = books.filter(
+  (b) => b.collections.includes('inlibrary') || b.collections.includes('printdisabled'),
+);
+const printDisabledOnly = catalogue.filter((b) => !b.collections.includes('inlibrary'));
 const single = books.find((b) => b.copies === 1)!.identifier;
 
 async function failure(promise: Promise<unknown>): Promise<AppError> {
@@ -88,6 +92,7 @@ describe('ArchiveClient against the stand-in', () => {
     });
     expect(await client.availability(single)).toEqual({
       is_lendable: true,
+      is_printdisabled: true,
       available_to_borrow: false,
       available_to_browse: false,
       available_to_waitlist: true,
@@ -141,17 +146,18 @@ describe('ArchiveClient against the stand-in', () => {
     expect((await failure(client.loan(keysOf(), single, 'return_loan'))).code).toBe('not_found');
   });
 
-  it('searchCatalogue pages through the whole catalogue, past the first 100; ping', async () => {
+  it('searchCatalogue pages through the whole catalogue, past the first 100, print-disabled-only books too; ping', async () => {
     const client = archive.client();
     const first = await client.searchCatalogue({ rows: 100, page: 1 });
     const second = await client.searchCatalogue({ rows: 100, page: 2 });
-    expect(first.total).toBe(lendable.length);
-    expect(lendable.length).toBeGreaterThan(100);
+    expect(first.total).toBe(catalogue.length);
+    expect(catalogue.length).toBeGreaterThan(100);
+    expect(printDisabledOnly).toHaveLength(6);
     expect(first.books).toHaveLength(100);
-    expect(second.books).toHaveLength(lendable.length - 100);
+    expect(second.books).toHaveLength(catalogue.length - 100);
     const seen = [...first.books, ...second.books].map((book) => book.identifier);
-    expect(new Set(seen)).toEqual(new Set(lendable.map((book) => book.identifier)));
-    const sample = lendable.find((book) => book.identifier === seen[0])!;
+    expect(new Set(seen)).toEqual(new Set(catalogue.map((book) => book.identifier)));
+    const sample = catalogue.find((book) => book.identifier === seen[0])!;
     expect(first.books[0]).toEqual({
       identifier: sample.identifier,
       title: sample.title,

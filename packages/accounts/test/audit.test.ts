@@ -65,6 +65,7 @@ describeWithStores('auditAccounts', (ctx) => {
     expect(result).toEqual({
       created: true,
       iaScreenname: 'Demo Patron',
+      printDisabled: false,
       s3Keys: keysOf(demo),
       account: expect.objectContaining({
         username: 'demo_patron',

@@ -26,6 +26,7 @@ describe('toClientError', () => {
     ['archive_misconfigured', 'SERVICE_UNAVAILABLE'],
     ['database_unavailable', 'SERVICE_UNAVAILABLE'],
     ['database_busy', 'SERVICE_UNAVAILABLE'],
+    ['invalid_code', 'UNAUTHORIZED'],
   ] as const)('gives %s the code %s and its neutral message, keeping the AppError', (code, trpcCode) => {
     const appError = new AppError(code, 'loans borrow_book: HTTP 409 no error code');
     const error = toClientError(thrown(appError));

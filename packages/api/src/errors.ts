@@ -106,6 +106,11 @@ export const API_ERRORS: Record<AppErrorCode, ErrorContract> = {
     message: 'The account database is busy; a retry in a moment may succeed.',
     log: 'warn',
   },
+  invalid_code: {
+    trpcCode: 'UNAUTHORIZED',
+    message: 'The one-time code is wrong, expired or already used; request a new one.',
+    log: 'info',
+  },
 };
 
 /** The message of a fault: nothing about it leaves the server. */

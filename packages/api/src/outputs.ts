@@ -10,6 +10,8 @@ export interface Me {
   email: string;
   itemname: string | null;
   keysSource: KeysSource;
+  /** Print-disabled access (Open Library's `special_access`): may borrow books lent only to such patrons. */
+  printDisabled: boolean;
 }
 
 /** What archive.org's availability API says of a book (for everyone; the patron's own state is on Book). */
@@ -32,6 +34,8 @@ export interface Book {
   yourLoan: 'borrow' | 'browse' | null;
   /** False when logged out. */
   onWaitlist: boolean;
+  /** Lent only to print-disabled patrons (in `printdisabled`, not lendable to everyone). */
+  printDisabledOnly: boolean;
 }
 
 /** One page of the catalogue. */

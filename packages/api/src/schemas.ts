@@ -20,6 +20,14 @@ export const loginWithKeysInput = z.object({
   remember: z.boolean().optional(),
 });
 
+export const requestCodeInput = z.object({ email: z.string().max(254) });
+
+export const loginWithCodeInput = z.object({
+  email: z.string().max(254),
+  code: z.string().min(1).max(64),
+  remember: z.boolean().optional(),
+});
+
 /** At most this many books a page (one availability call serves a page). */
 export const MAX_PAGE_SIZE = 100;
 

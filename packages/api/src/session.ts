@@ -16,6 +16,8 @@ export interface SessionState {
   loginAt: number;
   /** Fingerprint of the access key issued with this session (accessKeyFingerprint); null when none was. */
   keyFingerprint: string | null;
+  /** Print-disabled access (xauthn's has_disability_access at login); false for cookies sealed before it. */
+  printDisabled: boolean;
 }
 
 /** The logged-in patron, from a valid `session` cookie and the store. */
@@ -76,6 +78,8 @@ type CheckedSession =
       sid: string;
       iat: number;
       kfp: string | undefined;
+      /** Print-disabled access; false when the cookie has no `pd` (sealed before it, or for anyone else). */
+      pd: boolean;
       issuedAt: number;
       oldKey: boolean;
     }
@@ -91,7 +95,7 @@ function openSessionCookie(deps: ApiDeps, token: string, now: number): CheckedSe
     now,
   });
   if (!opened.ok) return opened;
-  const { sub, rem, sid, iat, kfp } = opened.payload;
+  const { sub, rem, sid, iat, kfp, pd } = opened.payload;
   const { issuedAt, oldKey } = opened;
   // A cookie without id and login time predates revocable sessions: it cannot be revoked, so it is not accepted.
   if (sid === undefined || iat === undefined || iat > issuedAt) return { ok: false, reason: 'bad_payload' };
@@ -99,7 +103,7 @@ function openSessionCookie(deps: ApiDeps, token: string, now: number): CheckedSe
     ? now - iat > remembered.max || now - issuedAt > remembered.idle
     : now - iat > deps.sessionTtl;
   if (expired) return { ok: false, reason: 'expired' };
-  return { ok: true, sub, rem, sid, iat, kfp, issuedAt, oldKey };
+  return { ok: true, sub, rem, sid, iat, kfp, pd: pd === true, issuedAt, oldKey };
 }
 
 /**
@@ -120,7 +124,7 @@ export async function readSession(scope: RequestScope): Promise<SessionUser | nu
     clearSessionCookies(scope);
     return null;
   }
-  const { sub, rem, sid, iat, kfp } = checked;
+  const { sub, rem, sid, iat, kfp, pd: printDisabled } = checked;
   const account = await deps.store.getByUsername(sub);
   if (!account) {
     req.log.warn({ username: sub }, 'session for an account that no longer exists');
@@ -143,6 +147,7 @@ export async function readSession(scope: RequestScope): Promise<SessionUser | nu
     id: sid,
     loginAt: iat,
     keyFingerprint: kfp ?? null,
+    printDisabled,
     account,
     issuedAt: checked.issuedAt,
   };
@@ -171,6 +176,8 @@ export function setSessionCookie(scope: RequestScope, session: SessionState, iss
       sid: session.id,
       iat: session.loginAt,
       ...(session.keyFingerprint === null ? {} : { kfp: session.keyFingerprint }),
+      // `pd` only when true: the cookies of other patrons stay exactly as they were.
+      ...(session.printDisabled ? { pd: true } : {}),
     },
     { now: issuedAt },
   );

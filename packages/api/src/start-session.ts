@@ -21,6 +21,7 @@ export async function startSession(
   username: string,
   remember: boolean,
   s3Keys: S3Keys | null,
+  options: { printDisabled?: boolean } = {},
 ): Promise<void> {
   const now = toSeconds(scope.nowMs);
   const id = randomBytes(16).toString('base64url');
@@ -35,6 +36,8 @@ export async function startSession(
     id,
     loginAt: now,
     keyFingerprint: s3Keys ? accessKeyFingerprint(scope.deps.cookieKeys, s3Keys.access) : null,
+    // xauthn's has_disability_access at login, carried in the cookie (`pd`) through renewals and re-seals.
+    printDisabled: options.printDisabled ?? false,
   };
   setSessionCookie(scope, session, now);
   if (s3Keys) setS3Cookie(scope, session, s3Keys);

@@ -113,6 +113,7 @@ describe('protectedProcedure', () => {
       id: 'session-id',
       loginAt: 0,
       keyFingerprint: null,
+      printDisabled: false,
       issuedAt: 0,
       account: {} as SessionUser['account'],
     };

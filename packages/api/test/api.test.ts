@@ -313,6 +313,7 @@ describe('loans with the keys from the s3 cookie', () => {
           availability: expect.objectContaining({ status: 'borrow_available', borrow: true }) as unknown,
           yourLoan: 'borrow',
           onWaitlist: false,
+          printDisabledOnly: false,
         },
       ],
       page: 1,

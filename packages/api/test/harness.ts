@@ -9,7 +9,7 @@ import { ArchiveClient, openAccountStore } from '@lending/accounts';
 import type { AccountStore } from '@lending/accounts';
 import { cookieKeys } from '@lending/crypto';
 import { DEMO_ACCESS_SECRET, DEMO_LOAN_API_TOKEN, DEMO_SERVICE_KEYS, startArchive } from '@lending/archive';
-import type { ArchiveState } from '@lending/archive';
+import type { ArchiveFixture, ArchiveState } from '@lending/archive';
 import { appRouter, createCaller, createContext, failureLog } from '../src';
 import type {
   ApiDeps,
@@ -89,6 +89,8 @@ export interface HarnessOptions {
   archiveTimeoutMs?: number;
   /** The BookReader links' HMAC key (default: the stand-in's). */
   accessSecret?: string;
+  /** The stand-in's fixture (default: its `full` catalogue). */
+  archiveFixture?: ArchiveFixture;
   /** Replaces the archive client, e.g. with a subclass that plays an archive.org answer the stand-in has not. */
   archiveClient?: (options: ConstructorParameters<typeof ArchiveClient>[0]) => ArchiveClient;
 }
@@ -122,7 +124,11 @@ export interface Browser {
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
-  const archiveServer = await startArchive({ port: 0, host: '127.0.0.1' });
+  const archiveServer = await startArchive({
+    port: 0,
+    host: '127.0.0.1',
+    ...(options.archiveFixture ? { fixture: options.archiveFixture } : {}),
+  });
   const dir = mkdtempSync(join(tmpdir(), 'lending-api-'));
   const store = await openAccountStore(options.databaseUrl ?? `sqlite:${join(dir, 'accounts.db')}`);
   const archiveOptions = {

@@ -51,6 +51,56 @@ describe('sealCookie and openCookie', () => {
     expect(opened).toEqual({ ok: true, payload: session, format: 'lending', oldKey: false, issuedAt: NOW });
   });
 
+  it('round-trip a session payload with print-disabled access, and open older ones without it', () => {
+    const withPd: SessionPayload = { ...session, pd: true };
+    const opened = openCookie(keys, sealCookie(keys, withPd, { now: NOW }), {
+      pur: 'session',
+      ttl: TTL,
+      now: NOW,
+    });
+    expect(opened).toMatchObject({ ok: true, payload: withPd });
+    const older = openCookie(keys, sealCookie(keys, session, { now: NOW }), {
+      pur: 'session',
+      ttl: TTL,
+      now: NOW,
+    });
+    expect(older).toMatchObject({ ok: true, payload: { pur: 'session', sub: 'alice', rem: true } });
+    expect(older.ok && 'pd' in older.payload).toBe(false);
+  });
+
+  it('round-trip a revocable session payload (sid, iat, kfp) with pd, in a fixed field order', () => {
+    const full: SessionPayload = {
+      pur: 'session',
+      sub: 'alice',
+      rem: false,
+      sid: 's1',
+      iat: NOW,
+      kfp: 'fp',
+      pd: true,
+    };
+    const shuffled = {
+      pd: true,
+      kfp: 'fp',
+      iat: NOW,
+      sid: 's1',
+      rem: false,
+      sub: 'alice',
+      pur: 'session',
+    } as const;
+    const token = sealCookie(keys, shuffled, { now: NOW });
+    const opened = openCookie(keys, token, { pur: 'session', ttl: TTL, now: NOW });
+    expect(opened).toEqual({ ok: true, payload: full, format: 'lending', oldKey: false, issuedAt: NOW });
+    expect(opened.ok && Object.keys(opened.payload)).toEqual([
+      'pur',
+      'sub',
+      'rem',
+      'sid',
+      'iat',
+      'kfp',
+      'pd',
+    ]);
+  });
+
   it('round-trip an s3 payload', () => {
     const token = sealCookie(keys, s3, { now: NOW });
     expect(openCookie(keys, token, { pur: 's3', sub: 'alice', ttl: TTL, now: NOW })).toEqual({
@@ -157,6 +207,8 @@ describe('openCookie rejections', () => {
     ['an extra field', '{"pur":"session","sub":"alice","rem":true,"admin":true}'],
     ['a missing field', '{"pur":"session","sub":"alice"}'],
     ['rem as a string', '{"pur":"session","sub":"alice","rem":"true"}'],
+    ['pd as a string', '{"pur":"session","sub":"alice","rem":true,"pd":"yes"}'],
+    ['pd and an extra field', '{"pur":"session","sub":"alice","rem":true,"pd":true,"admin":true}'],
     ['sub as a number', '{"pur":"session","sub":7,"rem":true}'],
     ['an empty sub', '{"pur":"session","sub":"","rem":true}'],
     ['an unknown purpose', '{"pur":"admin","sub":"alice","rem":true}'],

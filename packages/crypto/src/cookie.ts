@@ -9,7 +9,8 @@ import { decodeUtf8 } from './internal';
  * `sid` names the session in the account's list of live sessions (revocation), `iat` is the login time in seconds
  * (the absolute cap of a sliding session) and `kfp` the fingerprint of the access key issued with the session
  * (accessKeyFingerprint), which an Open Library-format s3 cookie must match. All three are optional here, where
- * only the format is checked; the API refuses a session without `sid` and `iat`.
+ * only the format is checked; the API refuses a session without `sid` and `iat`. `pd`: the patron has
+ * print-disabled access (xauthn's has_disability_access); absent in older cookies.
  */
 export type SessionPayload = {
   pur: 'session';
@@ -18,6 +19,7 @@ export type SessionPayload = {
   sid?: string;
   iat?: number;
   kfp?: string;
+  pd?: boolean;
 };
 export type S3Payload = { pur: 's3'; sub: string; access: string; secret: string };
 export type CookiePayload = SessionPayload | S3Payload;
@@ -124,7 +126,7 @@ export function sealCookie(keys: CookieKeys, payload: CookiePayload, options: Se
   if (parsed === null) {
     throw new TypeError(
       "not a valid cookie payload: pur 'session' with sub and rem, or 's3' with sub, access and secret; " +
-        `strings non-empty and at most ${MAX_FIELD_LENGTH} characters, rem a boolean, no other fields`,
+        `strings non-empty and at most ${MAX_FIELD_LENGTH} characters, rem (and the optional pd) a boolean, no other fields`,
     );
   }
   let plaintext: string;
@@ -264,7 +266,7 @@ function hasExactly(value: object, keys: readonly string[]): boolean {
 }
 
 const SESSION_KEYS = ['pur', 'sub', 'rem'] as const;
-const SESSION_OPTIONAL = ['sid', 'iat', 'kfp'] as const;
+const SESSION_OPTIONAL = ['sid', 'iat', 'kfp', 'pd'] as const;
 
 function hasExactlyWithOptional(
   value: object,
@@ -290,12 +292,14 @@ function parsePayload(value: unknown): CookiePayload | null {
   const { pur, sub } = record;
   if (!isField(sub)) return null;
   if (pur === 'session') {
-    const { rem, sid, iat, kfp } = record;
+    const { rem, sid, iat, kfp, pd } = record;
     if (!hasExactlyWithOptional(record, SESSION_KEYS, SESSION_OPTIONAL) || typeof rem !== 'boolean')
       return null;
     if (sid !== undefined && !isField(sid)) return null;
     if (iat !== undefined && !isTime(iat)) return null;
     if (kfp !== undefined && !isField(kfp)) return null;
+    // `pd` is optional (cookies sealed before it existed have none).
+    if (pd !== undefined && typeof pd !== 'boolean') return null;
     // Rebuilt in a fixed order, absent fields left out.
     return {
       pur,
@@ -304,6 +308,7 @@ function parsePayload(value: unknown): CookiePayload | null {
       ...(sid === undefined ? {} : { sid }),
       ...(iat === undefined ? {} : { iat }),
       ...(kfp === undefined ? {} : { kfp }),
+      ...(pd === undefined ? {} : { pd }),
     };
   }
   if (pur === 's3') {

@@ -281,7 +281,7 @@ describe('ArchiveClient answers', () => {
       { identifier: 'c', title: 'c', creator: '', year: null },
     ]);
     const url = new URL(calls[0]!.url);
-    expect(url.searchParams.get('q')).toBe('collection:inlibrary');
+    expect(url.searchParams.get('q')).toBe('collection:(inlibrary OR printdisabled)');
     expect(url.searchParams.getAll('fl[]')).toEqual(['identifier', 'title', 'creator', 'year']);
     expect(url.searchParams.get('rows')).toBe('10');
     expect(url.searchParams.get('output')).toBe('json');
@@ -423,7 +423,9 @@ describe('ArchiveClient: the lending API, availability v2, the catalogue', () =>
     expect(allStatuses.every((found) => found.get('a')?.availableToBorrow)).toBe(true);
     expect(calls).toHaveLength(2);
     const search = new URL(calls.find((call) => call.url.includes('advancedsearch'))!.url);
-    expect(search.searchParams.get('q')).toBe('collection:inlibrary AND (title:moby* OR creator:moby*)');
+    expect(search.searchParams.get('q')).toBe(
+      'collection:(inlibrary OR printdisabled) AND (title:moby* OR creator:moby*)',
+    );
     expect(search.searchParams.get('page')).toBe('2');
     await client.searchCatalogue({ query: 'moby', page: 2 });
     expect(calls).toHaveLength(2);
@@ -435,7 +437,7 @@ describe('ArchiveClient: the lending API, availability v2, the catalogue', () =>
     expect(calls).toHaveLength(0);
     await client.searchCatalogue({ query: 'a") OR collection:(x' });
     expect(new URL(calls[0]!.url).searchParams.get('q')).toBe(
-      'collection:inlibrary AND (title:a* OR creator:a*) AND (title:or* OR creator:or*) AND (title:collection* OR creator:collection*) AND (title:x* OR creator:x*)',
+      'collection:(inlibrary OR printdisabled) AND (title:a* OR creator:a*) AND (title:or* OR creator:or*) AND (title:collection* OR creator:collection*) AND (title:x* OR creator:x*)',
     );
   });
 

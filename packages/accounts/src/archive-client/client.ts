@@ -1,6 +1,7 @@
 // ArchiveClient: the archive.org services the account code uses, one method per call. xauthn (with our service
 // keys), s3auth and the patron loans API (with the patron's S3 keys), advancedsearch (the catalogue). Every call
 // has a timeout and every answer is validated (transport.ts); failures are AppErrors with a stable code.
+import { isIP } from 'node:net';
 import type { z } from 'zod';
 import { AppError } from '../errors';
 import type { S3Keys } from '../types';
@@ -19,6 +20,8 @@ import type {
 } from './results';
 import { ConcurrencyGate, DEFAULT_GATE_LIMITS, SingleFlight, TtlCache } from './gate';
 import type { GateLimits } from './gate';
+import { issueOtpSchema, otpRateLimited, otpUnexpectedStatus, redeemOtpSchema, redeemRefusal } from './otp';
+import type { RedeemOtpResult } from './otp';
 import { ArchiveTransport, errorCodeOf, unavailable } from './transport';
 import type { ArchiveObserver } from './transport';
 import type { RawAnswer } from './transport';
@@ -36,6 +39,11 @@ import {
   searchSchema,
   waitlistQuerySchema,
 } from './wire-schemas';
+
+/** The X-Originating-IP header OL sends with the OTP calls, when the patron's address is an IP address. */
+function originatingIp(ip: string | null): Record<string, string> {
+  return ip !== null && isIP(ip) !== 0 ? { 'x-originating-ip': ip } : {};
+}
 
 /** Where each archive.org service lives; Open Library configures each separately (core/lending.py setup()). */
 export interface ArchiveEndpoints {
@@ -91,6 +99,12 @@ export interface ArchiveClientOptions {
   observer?: ArchiveObserver;
   now?: () => number;
 }
+
+/**
+ * The catalogue: lendable books (`inlibrary`) and those lent only to print-disabled patrons (`printdisabled`
+ * outside `inlibrary`), which books.list marks and offers only to patrons with print-disabled access.
+ */
+export const CATALOGUE_QUERY = 'collection:(inlibrary OR printdisabled)';
 
 const MAX_SEARCH_WORDS = 8;
 /** A page's identifiers go in one availability call (archive.org takes up to 500; pages hold at most 100). */
@@ -157,10 +171,19 @@ export class ArchiveClient {
   // xauthn: the patron's archive.org account, asked with our service keys.
 
   private async xauthn<T>(op: string, body: Record<string, unknown>, schema: z.ZodType<T>): Promise<T> {
+    return this.transport.parse(`xauthn ${op}`, await this.xauthnRaw(op, body), schema);
+  }
+
+  /** One xauthn call, its answer unread (but for our service keys refused); `headers` add to the JSON ones. */
+  private async xauthnRaw(
+    op: string,
+    body: Record<string, unknown>,
+    headers: Record<string, string> = {},
+  ): Promise<RawAnswer> {
     const what = `xauthn ${op}`;
     const answer = await this.transport.send(what, this.endpoints.xauthn, new URLSearchParams({ op }), {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      headers: { ...headers, 'content-type': 'application/json', accept: 'application/json' },
       body: JSON.stringify({ ...body, access: this.serviceKeys.access, secret: this.serviceKeys.secret }),
     });
     if (answer.status === 403) {
@@ -169,7 +192,7 @@ export class ArchiveClient {
         `${what}: archive.org refused our service keys (HTTP 403): check ARCHIVE_SERVICE_ACCESS and ARCHIVE_SERVICE_SECRET`,
       );
     }
-    return this.transport.parse(what, answer, schema);
+    return answer;
   }
 
   /** xauthn authenticate; the email is trimmed and lower-cased as Open Library does. */
@@ -213,6 +236,42 @@ export class ArchiveClient {
     if (query.token !== undefined) body.issuer_token = String(query.token);
     const answer = await this.xauthn('issue_key', body, issueKeySchema);
     return answer.success ? { access: answer.s3.access, secret: answer.s3.secret } : null;
+  }
+
+  /**
+   * xauthn issue_otp: archive.org emails the patron a one-time code. It answers alike for known and unknown
+   * emails. `ip` is the patron's address (X-Originating-IP), by which archive.org limits codes too.
+   */
+  async issueOtp(email: string, ip: string | null): Promise<void> {
+    const op = 'issue_otp';
+    const answer = await this.xauthnRaw(
+      op,
+      { email: String(email).trim().toLowerCase(), service: 'ol' },
+      originatingIp(ip),
+    );
+    const refused = otpRateLimited(op, answer) ?? otpUnexpectedStatus(op, answer);
+    if (refused) throw refused;
+    const result = this.transport.parse(`xauthn ${op}`, answer, issueOtpSchema);
+    if (!result.success) {
+      const reason = /^[a-z_]{1,64}$/.test(result.error ?? '') ? result.error : 'no error code';
+      throw unavailable(`xauthn ${op}: refused (${reason})`);
+    }
+  }
+
+  /** xauthn redeem_otp: the code (sent as `password`, as OL does) for a token, or archive.org's reason. */
+  async redeemOtp(email: string, code: string, ip: string | null): Promise<RedeemOtpResult> {
+    const op = 'redeem_otp';
+    const answer = await this.xauthnRaw(
+      op,
+      { email: String(email).trim().toLowerCase(), password: String(code) },
+      originatingIp(ip),
+    );
+    const refused = otpRateLimited(op, answer) ?? otpUnexpectedStatus(op, answer);
+    if (refused) throw refused;
+    const result = this.transport.parse(`xauthn ${op}`, answer, redeemOtpSchema);
+    if (!result.success) return { success: false, reason: redeemRefusal(result) };
+    const { email: answered, token, s3 } = result.values;
+    return { success: true, email: answered ?? null, token: token ?? null, s3Keys: s3 ?? null };
   }
 
   // s3auth: whose S3 keys these are.
@@ -343,7 +402,12 @@ export class ArchiveClient {
   async availability(identifier: string, s3Keys?: S3Keys): Promise<LendingStatus> {
     const answer = await this.loans('availability', identifier, s3Keys ?? null, {}, lendingStatusSchema);
     const status: LendingStatus = { ...answer.lending_status };
-    for (const key of ['user_has_borrowed', 'user_has_browsed', 'user_on_waitlist'] as const) {
+    for (const key of [
+      'is_printdisabled',
+      'user_has_borrowed',
+      'user_has_browsed',
+      'user_on_waitlist',
+    ] as const) {
       if (status[key] === undefined) delete status[key];
     }
     return status;
@@ -500,8 +564,8 @@ export class ArchiveClient {
   // The catalogue (advancedsearch), asked without any keys.
 
   /**
-   * One page of the lendable catalogue (`collection:inlibrary`), sorted by title, optionally narrowed to books
-   * whose title or author has words starting with each word of `query`. Cached briefly; identical concurrent
+   * One page of the catalogue (CATALOGUE_QUERY), sorted by title, optionally narrowed to books whose title or
+   * author has words starting with each word of `query`. Cached briefly; identical concurrent
    * searches share one call.
    */
   searchCatalogue(options: { query?: string; page?: number; rows?: number } = {}): Promise<CataloguePage> {
@@ -514,7 +578,7 @@ export class ArchiveClient {
       return Promise.resolve({ books: [], total: 0 }); // nothing searchable (only punctuation or symbols)
     }
     const terms = words.map((word) => `(title:${word}* OR creator:${word}*)`);
-    const q = ['collection:inlibrary', ...terms].join(' AND ');
+    const q = [CATALOGUE_QUERY, ...terms].join(' AND ');
     const key = JSON.stringify([q, page, rows]);
     const cached = this.pages.get(key);
     if (cached) return Promise.resolve(cached);
@@ -571,11 +635,11 @@ export class ArchiveClient {
     return { books, total };
   }
 
-  /** Books of the `inlibrary` collection, the first `rows` (advancedsearch); not cached. */
+  /** Books of the catalogue (CATALOGUE_QUERY), the first `rows` (advancedsearch); not cached. */
   async searchBooks(options: { rows?: number } = {}): Promise<CatalogueBook[]> {
     const rows = options.rows ?? 100;
     if (!Number.isInteger(rows) || rows < 0 || rows > 10_000) throw new RangeError('rows must be 0..10000');
-    return (await this.search('collection:inlibrary', { rows, page: 1 })).books;
+    return (await this.search(CATALOGUE_QUERY, { rows, page: 1 })).books;
   }
 
   /** Throws AppError('archive_unavailable') when archive.org does not answer sensibly. */

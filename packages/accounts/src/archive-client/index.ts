@@ -19,3 +19,4 @@ export type {
   XauthnValues,
 } from './results';
 export { s3KeysSchema } from './wire-schemas';
+export type { RedeemOtpResult } from './otp';

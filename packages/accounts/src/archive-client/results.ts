@@ -69,6 +69,8 @@ export type LoanRefusal = 'lending_limit' | 'item_locked' | 'print_disabled_only
 
 export interface LendingStatus {
   is_lendable: boolean;
+  /** In the printdisabled collection; with is_lendable false, lent only to print-disabled patrons. */
+  is_printdisabled?: boolean;
   available_to_borrow: boolean;
   available_to_browse: boolean;
   available_to_waitlist: boolean;

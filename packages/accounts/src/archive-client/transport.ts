@@ -10,6 +10,8 @@ import { jsonObject } from './wire-schemas';
 export interface RawAnswer {
   status: number;
   body: string;
+  /** The Retry-After header, when the answer has one. */
+  retryAfter?: string;
 }
 
 /** archive.org failed: `detail` says which call and how, for the log. */
@@ -121,7 +123,8 @@ export class ArchiveTransport {
     if (response.status >= 300 && response.status < 400) {
       throw unavailable(`${what}: unexpected redirect (HTTP ${response.status})`);
     }
-    return { status: response.status, body };
+    const retryAfter = response.headers.get('retry-after');
+    return { status: response.status, body, ...(retryAfter === null ? {} : { retryAfter }) };
   }
 
   /** The answer's JSON, checked against `schema`; anything else is an outage naming the paths that failed. */

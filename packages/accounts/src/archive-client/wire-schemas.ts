@@ -135,6 +135,10 @@ const count = z.number().int().nonnegative().default(0);
 export const lendingStatusSchema = z.object({
   lending_status: z.object({
     is_lendable: z.boolean(),
+    is_printdisabled: z
+      .boolean()
+      .nullish()
+      .transform((v) => v ?? undefined),
     available_to_borrow: z.boolean(),
     available_to_browse: z.boolean(),
     available_to_waitlist: z.boolean(),

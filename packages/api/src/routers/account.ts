@@ -4,13 +4,14 @@ import { lookUpS3Keys } from '../s3-keys';
 import { publicProcedure, router } from '../trpc';
 
 /** The patron as procedures return them; `keysSource` says where this request found the keys. */
-export function toMe(account: Account, keysSource: KeysSource): Me {
+export function toMe(account: Account, keysSource: KeysSource, printDisabled = false): Me {
   return {
     username: account.username,
     displayName: account.displayName,
     email: account.email,
     itemname: account.itemname,
     keysSource,
+    printDisabled,
   };
 }
 
@@ -20,6 +21,6 @@ export const accountRouter = router({
     const session = await ctx.getSession();
     if (!session) return null;
     const { source } = await lookUpS3Keys(ctx, session);
-    return toMe(session.account, source);
+    return toMe(session.account, source, session.printDisabled);
   }),
 });

@@ -6,6 +6,7 @@ import { loginInput, loginWithKeysInput } from '../schemas';
 import { endAllSessions, endSession, startSession } from '../start-session';
 import { protectedProcedure, publicProcedure, router } from '../trpc';
 import { toMe } from './account';
+import { codeLoginProcedures } from './code-login';
 
 /** Credential refusals: these count as failed attempts. Anything else (archive.org down…) spends nothing. */
 const CREDENTIAL_FAILURES = new Set(['invalid_credentials', 'invalid_s3keys']);
@@ -25,7 +26,7 @@ async function throttle(ctx: Context, kind: LimitKind, subject: string): Promise
 /** Runs the audit and, on success, starts the session: both cookies, or the session alone without keys. */
 async function logIn(
   ctx: Context,
-  method: 'password' | 'keys',
+  method: 'password' | 'keys' | 'code',
   credentials: { email: string; password: string } | { access: string; secret: string },
   remember: boolean,
   attempt: LimitedAttempt,
@@ -47,14 +48,14 @@ async function logIn(
   }
   await attempt.succeed();
   const { account, s3Keys } = result;
-  await startSession(ctx, account.username, remember, s3Keys);
+  await startSession(ctx, account.username, remember, s3Keys, { printDisabled: result.printDisabled });
   deps.metrics.login('ok');
   // Not a field named `keys`: the host's log scrubber censors that name, which would hide this flag.
   req.log.info(
     { method, username: account.username, created: result.created, remember, keysIssued: s3Keys !== null },
     'login',
   );
-  return toMe(account, s3Keys ? 'cookie' : account.s3Keys ? 'store' : 'none');
+  return toMe(account, s3Keys ? 'cookie' : account.s3Keys ? 'store' : 'none', result.printDisabled);
 }
 
 export const authRouter = router({
@@ -79,6 +80,8 @@ export const authRouter = router({
       attempt,
     );
   }),
+
+  ...codeLoginProcedures(logIn, throttle),
 
   /** Ends this session: revoked in the store (its cookies, replayed, no longer work) and cleared. */
   logout: publicProcedure.mutation(async ({ ctx }) => {

@@ -1,6 +1,7 @@
 import type { BookAvailability, CatalogueBook } from '@lending/accounts';
 import type { Context } from '../context';
 import type { Book, BookPage } from '../outputs';
+import { applyPrintDisabledRule } from '../print-disabled';
 import { booksListInput } from '../schemas';
 import { publicProcedure, router } from '../trpc';
 
@@ -36,21 +37,30 @@ function toBook(
     },
     yourLoan: loans.get(book.identifier) ?? null,
     onWaitlist: waiting.has(book.identifier),
+    // OL's rule (AvailabilityStatus): in `printdisabled` and not lendable to everyone.
+    printDisabledOnly: !status.isLendable && status.isPrintDisabled,
   };
 }
 
-/** The patron's loans and waitlist (internal lending API, no patron keys); empty when logged out. */
-async function patronState(
-  ctx: Context,
-): Promise<{ loans: Map<string, 'borrow' | 'browse'>; waiting: Set<string> }> {
+/** The patron's loans and waitlist (internal lending API, no patron keys), empty when logged out; print-disabled access. */
+async function patronState(ctx: Context): Promise<{
+  loans: Map<string, 'borrow' | 'browse'>;
+  waiting: Set<string>;
+  printDisabled: boolean;
+}> {
   const session = await ctx.getSession();
+  const printDisabled = session?.printDisabled ?? false;
   const itemname = session?.account.itemname;
-  if (!itemname) return { loans: new Map(), waiting: new Set() };
+  if (!itemname) return { loans: new Map(), waiting: new Set(), printDisabled };
   const [loans, waiting] = await Promise.all([
     ctx.deps.archive.loansOf(itemname),
     ctx.deps.archive.waitlistOf(itemname),
   ]);
-  return { loans: new Map(loans.map((loan) => [loan.identifier, loan.type])), waiting: new Set(waiting) };
+  return {
+    loans: new Map(loans.map((loan) => [loan.identifier, loan.type])),
+    waiting: new Set(waiting),
+    printDisabled,
+  };
 }
 
 export const booksRouter = router({
@@ -69,9 +79,13 @@ export const booksRouter = router({
       found.books.length === 0
         ? new Map<string, BookAvailability>()
         : await ctx.deps.archive.availabilityOf(found.books.map((book) => book.identifier));
+    const printDisabled = patron.printDisabled;
     return {
       books: found.books.map((book) =>
-        toBook(book, statuses.get(book.identifier) ?? UNKNOWN, patron.loans, patron.waiting),
+        applyPrintDisabledRule(
+          toBook(book, statuses.get(book.identifier) ?? UNKNOWN, patron.loans, patron.waiting),
+          printDisabled,
+        ),
       ),
       page,
       pageSize,
