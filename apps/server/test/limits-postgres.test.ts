@@ -1,7 +1,6 @@
 // The login limits shared through PostgreSQL when the accounts live there and no REDIS_URL is set: two instances
 // on one database count one sum, in a table of the limiter's own (never the accounts table). Skips (with a line)
 // when no PostgreSQL answers, unless REQUIRE_POSTGRES=1.
-import { randomBytes } from 'node:crypto';
 import { startArchive } from '@lending/archive';
 import type { RunningArchive } from '@lending/archive';
 import pg from 'pg';
@@ -9,29 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO, startStack } from './helpers';
 import type { Stack } from './helpers';
 import { login, metricValue, metricsOf, rightLogin } from './limits-support';
+import { POSTGRES_BASE_URL, freshSchema, postgresAnswers } from './postgres-support';
 
-const BASE_URL = process.env.DATABASE_URL_TEST ?? 'postgres://postgres@127.0.0.1:5432/test';
-const schema = `lending_limits_${randomBytes(6).toString('hex')}`;
-const databaseUrl = `${BASE_URL}${BASE_URL.includes('?') ? '&' : '?'}schema=${schema}`;
+const { schema, databaseUrl } = freshSchema('lending_limits');
 
-async function postgresAnswers(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: BASE_URL, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-    await client.query('select 1');
-    return true;
-  } catch (error) {
-    if (process.env.REQUIRE_POSTGRES === '1') throw error;
-    console.log(
-      `limits-postgres.test.ts: skipped, no PostgreSQL at DATABASE_URL_TEST (${(error as Error).message})`,
-    );
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-const available = await postgresAnswers();
+const available = await postgresAnswers('limits-postgres.test.ts');
 
 describe.skipIf(!available)('login limits on one PostgreSQL database', () => {
   let archive: RunningArchive;
@@ -53,7 +34,7 @@ describe.skipIf(!available)('login limits on one PostgreSQL database', () => {
   afterAll(async () => {
     for (const stack of stacks) await stack.close();
     await archive.close();
-    const client = new pg.Client({ connectionString: BASE_URL });
+    const client = new pg.Client({ connectionString: POSTGRES_BASE_URL });
     await client.connect();
     await client.query(`drop schema if exists ${schema} cascade`);
     await client.end();
@@ -86,7 +67,7 @@ describe.skipIf(!available)('login limits on one PostgreSQL database', () => {
     for (let i = 0; i < 6; i++)
       expect((await rightLogin(i % 2 ? b.url : a.url, '203.0.113.100')).status).toBe(200);
 
-    const client = new pg.Client({ connectionString: BASE_URL });
+    const client = new pg.Client({ connectionString: POSTGRES_BASE_URL });
     await client.connect();
     try {
       const tables = await client.query<{ table_name: string }>(

@@ -3,7 +3,6 @@
 // process within its bound; a table lock makes requests fail fast with `database_busy`, and /healthz tells that
 // full pool from a dead database. Skips (with a line) when no PostgreSQL answers, unless REQUIRE_POSTGRES=1.
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -18,29 +17,11 @@ import type { LendingApp } from '../src/app';
 import { Client, TEST_SECRET, errorOf } from './helpers';
 import { stallingProxy, throughProxy } from './pg-proxy';
 import type { StallingProxy } from './pg-proxy';
+import { POSTGRES_BASE_URL, freshSchema, postgresAnswers } from './postgres-support';
 
-const BASE_URL = process.env.DATABASE_URL_TEST ?? 'postgres://postgres@127.0.0.1:5432/test';
-const schema = `lending_timeouts_${randomBytes(6).toString('hex')}`;
-const databaseUrl = `${BASE_URL}${BASE_URL.includes('?') ? '&' : '?'}schema=${schema}`;
+const { schema, databaseUrl } = freshSchema('lending_timeouts');
 
-async function postgresAnswers(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: BASE_URL, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-    await client.query('select 1');
-    return true;
-  } catch (error) {
-    if (process.env.REQUIRE_POSTGRES === '1') throw error;
-    console.log(
-      `postgres-timeouts.test.ts: skipped, no PostgreSQL at DATABASE_URL_TEST (${(error as Error).message})`,
-    );
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-const available = await postgresAnswers();
+const available = await postgresAnswers('postgres-timeouts.test.ts');
 
 /** The timeouts these tests configure, in ms. */
 const TIMEOUTS = {
@@ -74,7 +55,7 @@ describe.skipIf(!available)('PostgreSQL with timeouts', () => {
   });
   afterAll(async () => {
     await archive.close();
-    const client = new pg.Client({ connectionString: BASE_URL });
+    const client = new pg.Client({ connectionString: POSTGRES_BASE_URL });
     await client.connect();
     await client.query(`drop schema if exists ${schema} cascade`);
     await client.end();
@@ -99,7 +80,7 @@ describe.skipIf(!available)('PostgreSQL with timeouts', () => {
   }
 
   async function proxy(): Promise<StallingProxy> {
-    const target = new URL(BASE_URL);
+    const target = new URL(POSTGRES_BASE_URL);
     const p = await stallingProxy({ host: target.hostname, port: Number(target.port || 5432) });
     cleanups.push(() => p.close());
     return p;
@@ -156,7 +137,7 @@ describe.skipIf(!available)('PostgreSQL with timeouts', () => {
     // What the purge's VACUUM FULL takes: an exclusive lock on the accounts table, held for longer than any
     // request may wait (lock_timeout 1.5 s: the first request gives up then; those queued for the one
     // connection give up after 2 s; the rest are refused at once).
-    const locker = new pg.Client({ connectionString: BASE_URL });
+    const locker = new pg.Client({ connectionString: POSTGRES_BASE_URL });
     await locker.connect();
     cleanups.push(() => locker.end());
     await locker.query('BEGIN');

@@ -1,6 +1,5 @@
 // Two server instances on one PostgreSQL database: all session state lives in cookies, so a login on one
 // and a borrow on the other just work. Skips (with a line) when no PostgreSQL answers, unless REQUIRE_POSTGRES=1.
-import { randomBytes } from 'node:crypto';
 import { openAccountStore } from '@lending/accounts';
 import type { AccountStore } from '@lending/accounts';
 import { startArchive } from '@lending/archive';
@@ -10,29 +9,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, loadEnv } from '../src/app';
 import type { LendingApp } from '../src/app';
 import { Client, TEST_SECRET, dataOf, errorOf } from './helpers';
+import { POSTGRES_BASE_URL, freshSchema, postgresAnswers } from './postgres-support';
 
-const BASE_URL = process.env.DATABASE_URL_TEST ?? 'postgres://postgres@127.0.0.1:5432/test';
-const schema = `lending_server_${randomBytes(6).toString('hex')}`;
-const databaseUrl = `${BASE_URL}${BASE_URL.includes('?') ? '&' : '?'}schema=${schema}`;
+const { schema, databaseUrl } = freshSchema('lending_server');
 
-async function postgresAnswers(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: BASE_URL, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-    await client.query('select 1');
-    return true;
-  } catch (error) {
-    if (process.env.REQUIRE_POSTGRES === '1') throw error;
-    console.log(
-      `postgres.test.ts: skipped, no PostgreSQL at DATABASE_URL_TEST (${(error as Error).message})`,
-    );
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-const available = await postgresAnswers();
+const available = await postgresAnswers('postgres.test.ts');
 
 describe.skipIf(!available)('two servers on one PostgreSQL database', () => {
   let archive: RunningArchive;
@@ -60,7 +41,7 @@ describe.skipIf(!available)('two servers on one PostgreSQL database', () => {
   afterAll(async () => {
     for (const app of servers) await app.close();
     await archive.close();
-    const client = new pg.Client({ connectionString: BASE_URL });
+    const client = new pg.Client({ connectionString: POSTGRES_BASE_URL });
     await client.connect();
     await client.query(`drop schema if exists ${schema} cascade`);
     await client.end();

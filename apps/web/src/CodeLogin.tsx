@@ -1,11 +1,11 @@
 // "Email me a code instead": log in with a one-time code archive.org emails the patron (auth.requestCode, then
 // auth.loginWithCode). Step one asks for the email; step two for the code, with a way to send a new one.
 import { useMutation } from '@tanstack/react-query';
-import { useRef, useState, type FormEvent, type Ref } from 'react';
+import { useRef, useState, type FormEvent } from 'react';
 import { describeError } from './errors';
 import { announce } from './status';
 import { loginNoticeStore, queryClient, trpc } from './trpc';
-import { formText } from './ui';
+import { formText, TextField } from './ui';
 
 export function CodeLogin({ onUsePassword }: { onUsePassword: () => void }) {
   const emailRef = useRef<HTMLInputElement>(null);
@@ -95,7 +95,8 @@ export function CodeLogin({ onUsePassword }: { onUsePassword: () => void }) {
           aria-describedby={formError ? 'code-login-error' : undefined}
         >
           <p className="muted">We will ask archive.org to email you a one-time code.</p>
-          <Field
+          <TextField
+            idPrefix="code-login"
             ref={emailRef}
             name="email"
             label="Email"
@@ -118,7 +119,8 @@ export function CodeLogin({ onUsePassword }: { onUsePassword: () => void }) {
             If <strong>{email}</strong> has an archive.org account, we sent it a code. It works once, for 10
             minutes.
           </p>
-          <Field
+          <TextField
+            idPrefix="code-login"
             ref={codeRef}
             name="code"
             label="Code from the email"
@@ -163,42 +165,5 @@ export function CodeLogin({ onUsePassword }: { onUsePassword: () => void }) {
         </button>
       </p>
     </>
-  );
-}
-
-interface FieldProps {
-  name: 'email' | 'code';
-  label: string;
-  type: 'email' | 'text';
-  autoComplete: string;
-  inputMode?: 'numeric';
-  error: string | undefined;
-  ref: Ref<HTMLInputElement>;
-}
-
-function Field({ name, label, type, autoComplete, inputMode, error, ref }: FieldProps) {
-  const id = `code-login-${name}`;
-  return (
-    <div className="field">
-      <label htmlFor={id}>{label}</label>
-      <input
-        ref={ref}
-        id={id}
-        name={name}
-        type={type}
-        autoComplete={autoComplete}
-        inputMode={inputMode}
-        required
-        aria-invalid={error ? true : undefined}
-        aria-describedby={error ? `${id}-error` : undefined}
-        spellCheck={false}
-        autoCapitalize="none"
-      />
-      {error && (
-        <p className="field-error" id={`${id}-error`}>
-          {error}
-        </p>
-      )}
-    </div>
   );
 }

@@ -1,11 +1,11 @@
 import { useMutation } from '@tanstack/react-query';
-import { useRef, useState, type FormEvent, type Ref } from 'react';
+import { useRef, useState, type FormEvent } from 'react';
 import { CodeLogin } from './CodeLogin';
 import { describeError } from './errors';
 import { announce } from './status';
 import { useStore } from './store';
 import { loginNoticeStore, queryClient, trpc } from './trpc';
-import { formText, Screen } from './ui';
+import { formText, Screen, TextField } from './ui';
 
 type Field = 'email' | 'password';
 
@@ -81,6 +81,7 @@ export function LoginScreen() {
         )}
         <form onSubmit={onSubmit} noValidate aria-describedby={formError ? 'login-error' : undefined}>
           <TextField
+            idPrefix="login"
             ref={emailRef}
             name="email"
             label="Email"
@@ -89,6 +90,7 @@ export function LoginScreen() {
             error={fieldErrors.email}
           />
           <TextField
+            idPrefix="login"
             ref={passwordRef}
             name="password"
             label="Password"
@@ -111,40 +113,5 @@ export function LoginScreen() {
         </p>
       </div>
     </Screen>
-  );
-}
-
-interface TextFieldProps {
-  name: Field;
-  label: string;
-  type: 'email' | 'password';
-  autoComplete: string;
-  error: string | undefined;
-  ref: Ref<HTMLInputElement>;
-}
-
-function TextField({ name, label, type, autoComplete, error, ref }: TextFieldProps) {
-  const id = `login-${name}`;
-  return (
-    <div className="field">
-      <label htmlFor={id}>{label}</label>
-      <input
-        ref={ref}
-        id={id}
-        name={name}
-        type={type}
-        autoComplete={autoComplete}
-        required
-        aria-invalid={error ? true : undefined}
-        aria-describedby={error ? `${id}-error` : undefined}
-        spellCheck={false}
-        autoCapitalize="none"
-      />
-      {error && (
-        <p className="field-error" id={`${id}-error`}>
-          {error}
-        </p>
-      )}
-    </div>
   );
 }

@@ -1,4 +1,4 @@
-import { useEffect, useRef, type ReactNode } from 'react';
+import { useEffect, useRef, type ReactNode, type Ref } from 'react';
 import { describeError } from './errors';
 import { clearStatus, statusStore } from './status';
 import { useStore } from './store';
@@ -110,4 +110,53 @@ export function formatDate(iso: string): string {
 export function formText(form: FormData, name: string): string {
   const value = form.get(name);
   return typeof value === 'string' ? value : '';
+}
+
+export interface TextFieldProps {
+  /** The form's prefix of the input's id (`<idPrefix>-<name>`): two forms on one page never share an id. */
+  idPrefix: string;
+  name: string;
+  label: string;
+  type: 'email' | 'password' | 'text';
+  autoComplete: string;
+  inputMode?: 'numeric';
+  error: string | undefined;
+  ref: Ref<HTMLInputElement>;
+}
+
+/** A required text input with its label and, when `error` is set, the error tied to it for assistive tech. */
+export function TextField({
+  idPrefix,
+  name,
+  label,
+  type,
+  autoComplete,
+  inputMode,
+  error,
+  ref,
+}: TextFieldProps) {
+  const id = `${idPrefix}-${name}`;
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <input
+        ref={ref}
+        id={id}
+        name={name}
+        type={type}
+        autoComplete={autoComplete}
+        inputMode={inputMode}
+        required
+        aria-invalid={error ? true : undefined}
+        aria-describedby={error ? `${id}-error` : undefined}
+        spellCheck={false}
+        autoCapitalize="none"
+      />
+      {error && (
+        <p className="field-error" id={`${id}-error`}>
+          {error}
+        </p>
+      )}
+    </div>
+  );
 }
