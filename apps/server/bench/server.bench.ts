@@ -94,21 +94,27 @@ async function liveSession(store: AccountStore, keys: CookieKeys, ttl: number, t
   const account = session.ok ? await store.getByUsername(session.payload.sub) : null;
   const live =
     session.ok && account?.sessions?.some((each) => each.id === session.payload.sid && each.expiresAt > now);
-  return { account: live ? account : null, sid: session.ok ? session.payload.sid : undefined, now };
+  return {
+    account: live ? account : null,
+    sid: session.ok ? session.payload.sid : undefined,
+    printDisabled: session.ok && session.payload.pd === true,
+    now,
+  };
 }
 
 /** account.me's floor: open `session`, read the account (live session), open `s3`; answer as a batch of one. */
 function accountFloor(store: AccountStore, keys: CookieKeys, ttl: number): Koa {
   const app = new Koa();
   app.use(async (ctx) => {
-    const { account, now } = await liveSession(store, keys, ttl, ctx.cookies.get('session'));
+    const { account, printDisabled, now } = await liveSession(store, keys, ttl, ctx.cookies.get('session'));
     if (!account) {
       ctx.status = 401;
       return;
     }
     const s3 = openCookie(keys, ctx.cookies.get('s3'), { pur: 's3', sub: account.username, ttl, now });
     const { username, displayName, email, itemname } = account;
-    const me = { username, displayName, email, itemname, keysSource: s3.ok ? 'cookie' : 'none' };
+    const keysSource = s3.ok ? 'cookie' : 'none';
+    const me = { username, displayName, email, itemname, keysSource, printDisabled };
     ctx.set('Content-Type', 'application/json');
     ctx.body = JSON.stringify([{ result: { data: me } }]);
   });
