@@ -2,7 +2,6 @@
 // the code already avoids logging cookies, keys and passwords.
 import pino from 'pino';
 import type { DestinationStream, Logger } from 'pino';
-import type { ApiLogger } from '@lending/api';
 import type { ServerConfig } from './env';
 
 const CENSOR = '[redacted]';
@@ -118,12 +117,4 @@ export function createLogger(
   };
   Reflect.set(logger, 'child', scrubbedChild);
   return logger;
-}
-
-/**
- * The procedures' view of the request logger: the pino logger itself (its `info`/`warn`/`error` take the same
- * fields and message), so a request allocates no wrapper for it.
- */
-export function apiLogger(log: Logger): ApiLogger {
-  return log;
 }

@@ -9,20 +9,16 @@ import { canSetSecureCookies, cookieJar } from './cookies';
 import { sendError } from './http-error';
 import type { ServerMetrics } from './metrics';
 import { requestLog } from './request-log';
-import { handleKoaTRPCRequest, handleWithNodeHTTP } from './trpc-koa';
+import { findProcedure, handleKoaTRPCRequest, handleWithNodeHTTP } from './trpc-koa';
 import { ARCHIVE_CALLS_PER_REQUEST, LogBudget, MAX_BATCH_SIZE, callCount, refuseBatch } from './work-bounds';
 
 export const TRPC_PREFIX = '/trpc/';
 
 const LOGIN_PROCEDURES = new Set(['auth.login', 'auth.loginWithKeys']);
 
-/** The router's procedure names: the only values the procedure label takes, besides "unknown". */
-export const PROCEDURE_NAMES: ReadonlySet<string> = new Set(
-  Object.keys((appRouter as unknown as { _def: { procedures: Record<string, unknown> } })._def.procedures),
-);
-
+/** A metric label for a called path: a procedure of the router by its name, anything else "unknown". */
 export function procedureLabel(name: string): string {
-  return PROCEDURE_NAMES.has(name) ? name : 'unknown';
+  return findProcedure(appRouter, name) ? name : 'unknown';
 }
 
 /**

@@ -5,19 +5,18 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { demoPatrons } from '@lending/archive';
 import type { Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   borrowFirstAvailable,
   expectScreen,
+  hasBrowser,
   logIn,
   openPage,
-  pageErrors,
-  startSystem,
+  useSystem,
   waitForStatus,
 } from './harness';
 import type { System } from './harness';
 
-const hasBrowser = inject('chromiumPath') !== '';
 const patron = demoPatrons().find((p) => p.email === 'patron@example.org')!;
 const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
 
@@ -30,16 +29,10 @@ interface Violation {
 
 let axeSource = '';
 let system: System;
+useSystem((started) => (system = started));
 beforeAll(async () => {
-  if (!hasBrowser) return;
-  axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-  system = await startSystem();
-});
-afterAll(async () => {
-  await system?.close();
-});
-afterEach(() => {
-  expect(pageErrors.splice(0)).toEqual([]);
+  if (hasBrowser)
+    axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 });
 
 /** Runs axe on the page as it is now; returns every violation (the test keeps the serious and critical). */

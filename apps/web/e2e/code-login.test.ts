@@ -2,15 +2,15 @@
 // print-disabled access (the badge, the books only print-disabled readers may borrow, who is offered them).
 import { defaultFixture, demoPatrons } from '@lending/archive';
 import type { Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   expectScreen,
+  hasBrowser,
   lendingCookies,
   logIn,
   openPage,
-  pageErrors,
   screenshot,
-  startSystem,
+  useSystem,
   waitForStatus,
 } from './harness';
 import type { System } from './harness';
@@ -26,18 +26,8 @@ const pdOnlyBooks = defaultFixture({ catalogue: 'full' }).books.filter(
 );
 const pdTitle = pdOnlyBooks[0]!.title;
 
-const hasBrowser = inject('chromiumPath') !== '';
-
 let system: System;
-beforeAll(async () => {
-  if (hasBrowser) system = await startSystem();
-});
-afterAll(async () => {
-  await system?.close();
-});
-afterEach(() => {
-  expect(pageErrors.splice(0)).toEqual([]);
-});
+useSystem((started) => (system = started));
 
 /** The newest code "emailed" to `email`, from the stand-in's dev-only outbox. */
 async function outboxCode(email: string): Promise<string> {

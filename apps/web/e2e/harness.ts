@@ -11,7 +11,7 @@ import { createApp, loadEnv } from '@lending/server';
 import type { LendingApp } from '@lending/server';
 import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { inject } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, inject } from 'vitest';
 
 export const APP_SECRET = 'lending-e2e-secret-0123456789abcdefghijklmnop';
 export const SCREENSHOTS = fileURLToPath(new URL('../test-results/', import.meta.url));
@@ -80,6 +80,28 @@ export async function startSystem(
 
 /** Uncaught errors from every page opened by openPage; tests assert it stays empty. */
 export const pageErrors: string[] = [];
+
+// Without Chromium (and without REQUIRE_CHROMIUM=1) global-setup printed why and provided no browser.
+export const hasBrowser = inject('chromiumPath') !== '';
+
+/**
+ * The system of one test file: started before its tests when there is a browser (and handed to `use`), closed
+ * after them; after each test, no page may have thrown.
+ */
+export function useSystem(use: (system: System) => void, options?: Parameters<typeof startSystem>[0]): void {
+  let started: System | undefined;
+  beforeAll(async () => {
+    if (!hasBrowser) return;
+    started = await startSystem(options);
+    use(started);
+  });
+  afterAll(async () => {
+    await started?.close();
+  });
+  afterEach(() => {
+    expect(pageErrors.splice(0)).toEqual([]);
+  });
+}
 
 export async function openPage(
   system: System,

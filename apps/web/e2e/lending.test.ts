@@ -4,17 +4,17 @@ import { defaultFixture, legacyAccountSeeds, demoPatrons } from '@lending/archiv
 import { seedLegacyAccounts } from '@lending/accounts';
 import { cookieKeys, sealCookie } from '@lending/crypto';
 import type { Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   APP_SECRET,
   borrowFirstAvailable,
   expectScreen,
+  hasBrowser,
   lendingCookies,
   logIn,
   openPage,
-  pageErrors,
   screenshot,
-  startSystem,
+  useSystem,
   waitForAlert,
   waitForStatus,
 } from './harness';
@@ -27,19 +27,8 @@ function patron(email: string) {
   return found;
 }
 
-// Without Chromium (and without REQUIRE_CHROMIUM=1) global-setup printed why and provided no browser.
-const hasBrowser = inject('chromiumPath') !== '';
-
 let system: System;
-beforeAll(async () => {
-  if (hasBrowser) system = await startSystem();
-});
-afterAll(async () => {
-  await system?.close();
-});
-afterEach(() => {
-  expect(pageErrors.splice(0)).toEqual([]);
-});
+useSystem((started) => (system = started));
 
 /** Borrows the first book offering "Borrow" and waits until the catalogue shows it as the patron's. */
 async function borrowOne(page: Page): Promise<string> {

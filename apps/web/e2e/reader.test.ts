@@ -4,32 +4,25 @@
 // reserved and a placeholder when the image service fails.
 import { demoPatrons } from '@lending/archive';
 import type { Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import {
   borrowFirstAvailable,
   expectScreen,
+  hasBrowser,
   logIn,
   openPage,
-  pageErrors,
   screenshot,
-  startSystem,
+  useSystem,
   waitForStatus,
 } from './harness';
 import type { System } from './harness';
 
-const hasBrowser = inject('chromiumPath') !== '';
 const reader = demoPatrons().find((p) => p.email === 'reader@example.org')!;
 const scholar = demoPatrons().find((p) => p.email === 'scholar@example.org')!;
 
 let system: System;
-beforeAll(async () => {
-  if (hasBrowser) system = await startSystem();
-});
-afterAll(async () => {
-  await system?.close();
-});
+useSystem((started) => (system = started));
 afterEach(() => {
-  expect(pageErrors.splice(0)).toEqual([]);
   if (hasBrowser) system.archive.state.fault = null;
 });
 

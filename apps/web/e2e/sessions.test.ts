@@ -2,34 +2,23 @@
 // another context of the same patron, which then shows the patron logged out; the other context's own cookies,
 // replayed, no longer work.
 import { demoPatrons } from '@lending/archive';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   expectScreen,
+  hasBrowser,
   lendingCookies,
   logIn,
   openPage,
-  pageErrors,
   screenshot,
-  startSystem,
+  useSystem,
   waitForStatus,
 } from './harness';
 import type { System } from './harness';
 
 const demo = demoPatrons().find((p) => p.email === 'patron@example.org')!;
 
-// Without Chromium (and without REQUIRE_CHROMIUM=1) global-setup printed why and provided no browser.
-const hasBrowser = inject('chromiumPath') !== '';
-
 let system: System;
-beforeAll(async () => {
-  if (hasBrowser) system = await startSystem();
-});
-afterAll(async () => {
-  await system?.close();
-});
-afterEach(() => {
-  expect(pageErrors.splice(0)).toEqual([]);
-});
+useSystem((started) => (system = started));
 
 describe.skipIf(!hasBrowser)('log out everywhere, in Chromium', () => {
   it('ends the session of another browser, which then shows the patron logged out', async () => {

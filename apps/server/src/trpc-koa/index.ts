@@ -10,6 +10,7 @@ import { run } from './run';
 
 export type { KoaCreateContextOptions, KoaTRPCOptions } from './options';
 export { handleWithNodeHTTP };
+export { findProcedure } from './router';
 
 /** Answers one tRPC request on `ctx`, natively when it can and through tRPC's own handler otherwise. */
 export async function handleKoaTRPCRequest<TRouter extends AnyTRPCRouter>(
