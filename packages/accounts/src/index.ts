@@ -2,7 +2,7 @@ export * from './types';
 export * from './errors';
 export * from './store/index';
 export { saveS3Keys, seedLegacyAccounts, type LegacyAccountSeed } from './legacy';
-export { ArchiveClient, DEFAULT_GATE_LIMITS, defaultEndpoints, withCallBudget } from './archive-client';
+export { ArchiveClient, CallBudget, DEFAULT_GATE_LIMITS, defaultEndpoints } from './archive-client';
 export type {
   ArchiveClientOptions,
   ArchiveEndpoints,

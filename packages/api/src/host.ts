@@ -99,7 +99,10 @@ export interface ArchiveLinks {
 /** Built once per server from its config. */
 export interface ApiDeps {
   store: AccountStore;
+  /** archive.org; procedures use the request's view of it (`ctx.archive`), which spends the request's budget. */
   archive: ArchiveClient;
+  /** archive.org calls one request may make, past which its calls fail with archive_busy; absent: no bound. */
+  archiveCallsPerRequest?: number;
   archiveLinks: ArchiveLinks;
   /** The keys that seal and open the `session` and `s3` cookies (from APP_SECRET and APP_SECRET_PREVIOUS). */
   cookieKeys: CookieKeys;

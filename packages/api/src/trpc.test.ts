@@ -1,5 +1,6 @@
 import { getTRPCErrorShape, TRPCError } from '@trpc/server';
 import { AppError } from '@lending/accounts';
+import type { ArchiveClient } from '@lending/accounts';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { Context } from './context';
@@ -31,6 +32,7 @@ function fakeContext(session: SessionUser | null = null) {
   const ctx: Context = {
     // The procedures under test here never touch the dependencies.
     deps: {} as ApiDeps,
+    archive: () => ({}) as ArchiveClient,
     req: { cookies, ip: '127.0.0.1', log, setHeader: () => undefined },
     nowMs: Date.now(),
     getSession: () => Promise.resolve(session),

@@ -342,6 +342,32 @@ describe('loans with the keys from the s3 cookie', () => {
     expect(byAuthor.books.every((book) => book.author.toLowerCase().includes('austen'))).toBe(true);
   });
 
+  it("spends each request's archive.org budget on every call it makes, however deep; each request has its own", async () => {
+    const browser = h.browser();
+    await logIn(browser, demo);
+    h.deps.archiveCallsPerRequest = 2;
+    try {
+      // A logged-in catalogue page asks search, availability, loans and the waitlist: past two, archive_busy.
+      const request = browser.call();
+      expect(await errorOf(request.books.list({ query: 'emma' }))).toMatchObject({
+        data: { httpStatus: 503, appCode: 'archive_busy' },
+      });
+      // A new request has a budget of its own; within it, the same page is served.
+      h.deps.archiveCallsPerRequest = 10;
+      const page = await browser.call().books.list({ query: 'emma' });
+      expect(page.books.length).toBeGreaterThan(0);
+      // Calls of one request share its budget: with two, one uncached catalogue page leaves nothing for another.
+      h.deps.archiveCallsPerRequest = 2;
+      const one = h.browser().call();
+      await one.books.list({ query: 'persuasion' });
+      expect(await errorOf(one.books.list({ query: 'sense' }))).toMatchObject({
+        data: { appCode: 'archive_busy' },
+      });
+    } finally {
+      delete h.deps.archiveCallsPerRequest;
+    }
+  });
+
   it('joins and leaves a waitlist', async () => {
     const first = h.browser();
     await logIn(first, reader);

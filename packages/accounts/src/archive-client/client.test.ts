@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../errors';
 import { ArchiveClient } from './client';
-import { withCallBudget } from './gate';
+import { CallBudget } from './gate';
 
 interface Call {
   url: string;
@@ -479,14 +479,43 @@ describe('ArchiveClient: the lending API, availability v2, the catalogue', () =>
     await first;
   });
 
-  it('a request spends at most its budget of calls', async () => {
+  it('a request spends at most its budget of calls; other requests and the client itself keep theirs', async () => {
     const { client, calls } = scripted(() => json({ response: { numFound: 0, docs: [] } }));
-    const outcome = await withCallBudget(3, async () => {
-      for (let n = 1; n <= 3; n++) await client.searchBooks({ rows: n });
-      return client.searchBooks({ rows: 4 }).catch((e: unknown) => e);
+    const budget = new CallBudget(3);
+    const request = client.withBudget(budget);
+    for (let n = 1; n <= 3; n++) await request.searchBooks({ rows: n });
+    expect(await request.searchBooks({ rows: 4 }).catch((e: unknown) => e)).toMatchObject({
+      code: 'archive_busy',
     });
-    expect(outcome).toMatchObject({ code: 'archive_busy' });
     expect(calls).toHaveLength(3);
+    expect(budget.spent).toBe(3);
+    // The same client, another request's view: a budget of its own; the client without a view is unbounded.
+    await client.withBudget(new CallBudget(1)).searchBooks({ rows: 5 });
+    for (let n = 6; n <= 9; n++) await client.searchBooks({ rows: n });
+    expect(calls).toHaveLength(8);
+  });
+
+  it("a request's view shares the client's caches and its loan-action count", async () => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const { client, calls } = scripted(async (call) => {
+      if (!call.url.includes('availability')) return json({ success: true });
+      if (new URL(call.url).searchParams.get('identifier') === 'a') await gate;
+      return json({ responses: { a: { status: 'borrow_available', available_to_borrow: true } } });
+    });
+    const availability = () => calls.filter((call) => call.url.includes('availability')).length;
+    await client.withBudget(new CallBudget(10)).availabilityOf(['b']);
+    // One request's answer is in flight while another request lends the book: that answer is not kept.
+    const asked = client.withBudget(new CallBudget(10)).availabilityOf(['a']);
+    await client.withBudget(new CallBudget(10)).loan(keys, 'a', 'borrow_book');
+    release();
+    expect((await asked).get('a')?.availableToBorrow).toBe(true);
+    await client.withBudget(new CallBudget(10)).availabilityOf(['a']);
+    expect(availability()).toBe(3);
+    // A view's answer, asked after the loan, is the client's cache for every later view.
+    await client.withBudget(new CallBudget(10)).availabilityOf(['a']);
+    await client.availabilityOf(['a']);
+    expect(availability()).toBe(3);
   });
 
   it('each service at its own configured URL', async () => {

@@ -19,7 +19,7 @@ import type {
   XauthnValues,
 } from './results';
 import { ConcurrencyGate, DEFAULT_GATE_LIMITS, SingleFlight, TtlCache } from './gate';
-import type { GateLimits } from './gate';
+import type { CallBudget, GateLimits } from './gate';
 import { issueOtpSchema, otpRateLimited, otpUnexpectedStatus, redeemOtpSchema, redeemRefusal } from './otp';
 import type { RedeemOtpResult } from './otp';
 import { ArchiveTransport, errorCodeOf, unavailable } from './transport';
@@ -140,8 +140,8 @@ export class ArchiveClient {
   private readonly pageFlights = new SingleFlight<CataloguePage>();
   private readonly statuses: TtlCache<BookAvailability>;
   private readonly statusFlights = new Map<string, Promise<Map<string, BookAvailability>>>();
-  /** Loan actions so far: an availability answer asked before one is not cached. */
-  private loanActions = 0;
+  /** Loan actions so far: an availability answer asked before one is not cached (one count for every view). */
+  private readonly loanActions = { count: 0 };
   private readonly titles: TtlCache<string>;
   private readonly loanFlights = new SingleFlight<ActiveLoan[]>();
   private readonly waitFlights = new SingleFlight<string[]>();
@@ -166,6 +166,16 @@ export class ArchiveClient {
     this.pages = new TtlCache(options.catalogueTtlMs ?? 30_000, 500, now);
     this.statuses = new TtlCache(options.availabilityTtlMs ?? 20_000, 20_000, now);
     this.titles = new TtlCache(60 * 60_000, 20_000, now);
+  }
+
+  /**
+   * This client as one request uses it: the same gate, caches, single-flights and counters (every field but the
+   * transport is the client's own, through the prototype), with every call it makes spending `budget`.
+   */
+  withBudget(budget: CallBudget): this {
+    const view = Object.create(this) as this;
+    Object.defineProperty(view, 'transport', { value: this.transport.withBudget(budget) });
+    return view;
   }
 
   // xauthn: the patron's archive.org account, asked with our service keys.
@@ -516,7 +526,7 @@ export class ArchiveClient {
 
   private async fetchAvailability(identifiers: string[]): Promise<Map<string, BookAvailability>> {
     const what = 'availability';
-    const actionsBefore = this.loanActions;
+    const actionsBefore = this.loanActions.count;
     const query = new URLSearchParams({ identifier: identifiers.join(','), scope: 'printdisabled' });
     const answer = await this.transport.send(what, this.endpoints.availability, query, {
       method: 'GET',
@@ -548,7 +558,7 @@ export class ArchiveClient {
         waitlistLength: Number.isSafeInteger(waiting) && waiting >= 0 ? waiting : 0,
       };
       // An answer asked before a loan action of this server may be stale: served to this request, not kept.
-      if (this.loanActions === actionsBefore) this.statuses.set(identifier, status);
+      if (this.loanActions.count === actionsBefore) this.statuses.set(identifier, status);
       map.set(identifier, status);
     }
     return map;
@@ -558,7 +568,7 @@ export class ArchiveClient {
   forgetAvailability(identifier: string): void {
     this.statuses.delete(identifier);
     this.statusFlights.delete(identifier);
-    this.loanActions++;
+    this.loanActions.count++;
   }
 
   // The catalogue (advancedsearch), asked without any keys.

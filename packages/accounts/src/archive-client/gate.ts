@@ -1,8 +1,8 @@
 // What keeps archive.org calls bounded (issue 13 §1): a concurrency limit with a bounded queue (a full queue or a
-// long wait is refused with `archive_busy`, never a pile-up), a budget of calls per request (AsyncLocalStorage, so
-// every call a request makes counts, however deep), single-flight for identical concurrent lookups, and a small
-// TTL cache for answers that may be a little stale (the catalogue, availability).
-import { AsyncLocalStorage } from 'node:async_hooks';
+// long wait is refused with `archive_busy`, never a pile-up), a budget of calls per request (the request's view of
+// the client, ArchiveClient.withBudget, spends it on every call that view makes, however deep), single-flight for
+// identical concurrent lookups, and a small TTL cache for answers that may be a little stale (the catalogue,
+// availability).
 import { AppError } from '../errors';
 
 export interface GateLimits {
@@ -82,31 +82,28 @@ export class ConcurrencyGate {
   }
 }
 
-interface Budget {
-  limit: number;
-  spent: number;
-}
+/**
+ * The archive.org calls one request may make (cache hits and joined lookups are free). Passed explicitly, through
+ * the request's view of the client, rather than found through AsyncLocalStorage: on Node 20 that puts a hook on
+ * every promise of the process, a cost every request paid, most of which never call archive.org.
+ */
+export class CallBudget {
+  private used = 0;
 
-const budgets = new AsyncLocalStorage<Budget>();
+  constructor(readonly limit: number) {}
 
-/** Runs `work` with at most `limit` archive.org calls (cache hits and joined lookups are free). */
-export function withCallBudget<T>(limit: number, work: () => Promise<T>): Promise<T> {
-  return budgets.run({ limit, spent: 0 }, work);
-}
-
-/** Spends one call of the current request's budget; throws `archive_busy` when it is spent. */
-export function spendBudget(what: string): void {
-  const budget = budgets.getStore();
-  if (!budget) return;
-  if (budget.spent >= budget.limit) {
-    throw busy(`${what}: this request used its budget of ${budget.limit} archive.org calls`);
+  /** Calls spent so far. */
+  get spent(): number {
+    return this.used;
   }
-  budget.spent++;
-}
 
-/** Calls spent by the current request so far (0 outside a budget). */
-export function budgetSpent(): number {
-  return budgets.getStore()?.spent ?? 0;
+  /** Spends one call; throws `archive_busy` when the budget is spent. */
+  spend(what: string): void {
+    if (this.used >= this.limit) {
+      throw busy(`${what}: this request used its budget of ${this.limit} archive.org calls`);
+    }
+    this.used++;
+  }
 }
 
 /** Identical concurrent lookups share one call: the first starts it, the others wait for its answer. */

@@ -3,7 +3,7 @@
 export { ArchiveClient, defaultEndpoints, searchWords } from './client';
 export type { ArchiveClientOptions, ArchiveEndpoints } from './client';
 export type { ArchiveObserver, ArchiveOutcome } from './transport';
-export { DEFAULT_GATE_LIMITS, withCallBudget } from './gate';
+export { CallBudget, DEFAULT_GATE_LIMITS } from './gate';
 export type { GateLimits } from './gate';
 export type {
   ActiveLoan,

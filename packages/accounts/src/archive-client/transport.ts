@@ -4,7 +4,7 @@
 import type { z } from 'zod';
 import { AppError } from '../errors';
 import type { ConcurrencyGate } from './gate';
-import { spendBudget } from './gate';
+import type { CallBudget } from './gate';
 import { jsonObject } from './wire-schemas';
 
 export interface RawAnswer {
@@ -63,7 +63,14 @@ export class ArchiveTransport {
     /** Bounds the calls in flight; a call waits its turn (or is refused with archive_busy). */
     private readonly gate: ConcurrencyGate,
     private readonly observer?: ArchiveObserver,
+    /** The calls this transport may still make (a request's view); none: unbounded (the client's own). */
+    private readonly budget?: CallBudget,
   ) {}
+
+  /** The same transport (gate, observer), spending `budget` on each call. */
+  withBudget(budget: CallBudget): ArchiveTransport {
+    return new ArchiveTransport(this.timeoutMs, this.fetchImpl, this.gate, this.observer, budget);
+  }
 
   /**
    * One request to `endpoint` (a full URL without query); `what` names the call in errors (`loans borrow_book`).
@@ -71,7 +78,7 @@ export class ArchiveTransport {
    * outages.
    */
   async send(what: string, endpoint: string, query: URLSearchParams, init: RequestInit): Promise<RawAnswer> {
-    spendBudget(what);
+    this.budget?.spend(what);
     return await this.gate.run(what, () => this.observed(what, endpoint, query, init));
   }
 

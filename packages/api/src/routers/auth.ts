@@ -35,7 +35,7 @@ async function logIn(
   let result;
   try {
     result = await auditAccounts(
-      { store: deps.store, archive: deps.archive, now: () => new Date(ctx.nowMs) },
+      { store: deps.store, archive: ctx.archive(), now: () => new Date(ctx.nowMs) },
       credentials,
     );
   } catch (error) {

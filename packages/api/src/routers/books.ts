@@ -53,8 +53,8 @@ async function patronState(ctx: Context): Promise<{
   const itemname = session?.account.itemname;
   if (!itemname) return { loans: new Map(), waiting: new Set(), printDisabled };
   const [loans, waiting] = await Promise.all([
-    ctx.deps.archive.loansOf(itemname),
-    ctx.deps.archive.waitlistOf(itemname),
+    ctx.archive().loansOf(itemname),
+    ctx.archive().waitlistOf(itemname),
   ]);
   return {
     loans: new Map(loans.map((loan) => [loan.identifier, loan.type])),
@@ -72,13 +72,13 @@ export const booksRouter = router({
     const page = input?.page ?? 1;
     const pageSize = input?.pageSize ?? DEFAULT_PAGE_SIZE;
     const [found, patron] = await Promise.all([
-      ctx.deps.archive.searchCatalogue({ query: input?.query ?? '', page, rows: pageSize }),
+      ctx.archive().searchCatalogue({ query: input?.query ?? '', page, rows: pageSize }),
       patronState(ctx),
     ]);
     const statuses =
       found.books.length === 0
         ? new Map<string, BookAvailability>()
-        : await ctx.deps.archive.availabilityOf(found.books.map((book) => book.identifier));
+        : await ctx.archive().availabilityOf(found.books.map((book) => book.identifier));
     const printDisabled = patron.printDisabled;
     return {
       books: found.books.map((book) =>

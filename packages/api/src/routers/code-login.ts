@@ -44,7 +44,7 @@ export function codeLoginProcedures(logIn: LogInWithKeys, throttle: Throttle) {
       .mutation(async ({ ctx, input }): Promise<{ ok: true }> => {
         const attempt = await throttle(ctx, 'code', normalised(input.email));
         try {
-          await requestLoginCode({ archive: ctx.deps.archive }, { email: input.email, ip: ctx.req.ip });
+          await requestLoginCode({ archive: ctx.archive() }, { email: input.email, ip: ctx.req.ip });
         } catch (error) {
           // Nothing was sent (archive.org down or refusing): the request spends nothing.
           await attempt.release();
@@ -64,7 +64,7 @@ export function codeLoginProcedures(logIn: LogInWithKeys, throttle: Throttle) {
       let s3Keys: S3Keys;
       try {
         s3Keys = await redeemLoginCode(
-          { archive: ctx.deps.archive },
+          { archive: ctx.archive() },
           { email: input.email, code: input.code, ip: ctx.req.ip },
         );
       } catch (error) {

@@ -18,8 +18,8 @@ async function activeLoans(
   s3Keys: S3Keys,
   options: { fresh?: boolean } = {},
 ): Promise<ActiveLoan[]> {
-  const itemname = ctx.session.account.itemname ?? (await ctx.deps.archive.s3auth(s3Keys)).itemname;
-  return itemname ? ctx.deps.archive.loansOf(itemname, options) : [];
+  const itemname = ctx.session.account.itemname ?? (await ctx.archive().s3auth(s3Keys)).itemname;
+  return itemname ? ctx.archive().loansOf(itemname, options) : [];
 }
 
 function toLoan(loan: ActiveLoan): Loan {
@@ -42,7 +42,7 @@ async function withS3Keys<T>(
 ): Promise<T> {
   const s3Keys = await requireS3Keys(ctx, ctx.session);
   try {
-    return await call(ctx.deps.archive, s3Keys);
+    return await call(ctx.archive(), s3Keys);
   } catch (error) {
     if (isAppError(error, 'invalid_s3keys')) dropRefusedS3Keys(ctx, ctx.session.username);
     throw error;

@@ -53,7 +53,7 @@ async function currentLoan(
   ctx: Context,
   identifier: string,
 ): Promise<ActiveLoan | undefined> {
-  const loans = await ctx.deps.archive.loansOf(itemname);
+  const loans = await ctx.archive().loansOf(itemname);
   return loans.find((loan) => loan.identifier === identifier);
 }
 
