@@ -35,15 +35,10 @@ export function anonymousLimit(options: AnonymousLimitOptions): Middleware {
     return openCookie(cookieKeys, token, { pur: 'session', ttl: REMEMBER_TTL_SECONDS, now }).ok;
   }
 
-  return async (ctx, next) => {
-    if (perSecond <= 0 || !(ctx.path === prefix || ctx.path.startsWith(`${prefix}/`))) {
-      await next();
-      return;
-    }
-    if (hasSession(ctx.cookies.get('session'))) {
-      await next();
-      return;
-    }
+  const subPrefix = `${prefix}/`;
+  return (ctx, next) => {
+    if (perSecond <= 0 || !(ctx.path === prefix || ctx.path.startsWith(subPrefix))) return next();
+    if (hasSession(ctx.cookies.get('session'))) return next();
     const network = networkOf(ctx.ip);
     const cost = Math.max(1, ctx.path.slice(prefix.length + 1).split(',').length);
     const now = Date.now();
@@ -71,10 +66,10 @@ export function anonymousLimit(options: AnonymousLimitOptions): Middleware {
           data: { code: 'TOO_MANY_REQUESTS', httpStatus: 429, appCode: 'rate_limited', retryAfter: seconds },
         },
       };
-      return;
+      return Promise.resolve();
     }
     bucket.tokens -= cost;
     options.decision?.('allowed');
-    await next();
+    return next();
   };
 }

@@ -29,6 +29,7 @@ import { createMetrics, serveMetrics } from './metrics';
 import type { ServerMetrics } from './metrics';
 import { logRequests } from './request-log';
 import { serveSpa } from './static';
+import { ARCHIVE_CALLS_PER_REQUEST } from './work-bounds';
 import { guardStore } from './store-guard';
 import { trpcMount } from './trpc';
 import type { TRPCAdapter } from './trpc';
@@ -177,6 +178,8 @@ export function createApp(config: ServerConfig, overrides: AppOverrides = {}): L
   const deps: ApiDeps = {
     store,
     archive,
+    // At most this many archive.org calls per request, whatever its calls (archive_busy past it).
+    archiveCallsPerRequest: ARCHIVE_CALLS_PER_REQUEST,
     archiveLinks: config.archiveLinks,
     cookieKeys: cookieKeys(config.appSecret, config.appSecretPrevious),
     sessionTtl: config.sessionTtl,

@@ -3,6 +3,7 @@
 // X-Forwarded-For from the right while the address it came from is a listed proxy). A client that reaches the
 // server directly, outside that list, is counted by its own socket address whatever X-Forwarded-For it sends.
 import net from 'node:net';
+import type { Socket } from 'node:net';
 import type { Middleware } from 'koa';
 
 export type ProxyTrust =
@@ -107,9 +108,20 @@ export function networkOf(ip: string): string {
  * trusted proxy, so that neither the limits nor the Origin and HTTPS checks believe a direct client's claims.
  */
 export function resolveClientIp(trust: ProxyTrust): Middleware {
-  return async (ctx, next) => {
-    const socketAddress = ctx.req.socket.remoteAddress ?? '';
-    if (trust.mode !== 'none' && !peerIsTrustedProxy(trust, socketAddress)) {
+  // A connection's peer does not change: checked once per socket, not on each of its requests.
+  const trustedPeers = new WeakMap<object, boolean>();
+  const trustedPeer = (socket: Socket, socketAddress: string): boolean => {
+    let trusted = trustedPeers.get(socket);
+    if (trusted === undefined) {
+      trusted = peerIsTrustedProxy(trust, socketAddress);
+      trustedPeers.set(socket, trusted);
+    }
+    return trusted;
+  };
+  return (ctx, next) => {
+    const { socket } = ctx.req;
+    const socketAddress = socket.remoteAddress ?? '';
+    if (trust.mode !== 'none' && !trustedPeer(socket, socketAddress)) {
       for (const name of ['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host'])
         delete ctx.req.headers[name];
     }
@@ -119,6 +131,6 @@ export function resolveClientIp(trust: ProxyTrust): Middleware {
       socketAddress,
       Array.isArray(forwarded) ? forwarded.join(',') : forwarded,
     );
-    await next();
+    return next();
   };
 }

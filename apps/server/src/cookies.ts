@@ -49,10 +49,15 @@ export function canSetSecureCookies(ctx: Context, production: boolean): boolean 
 class KoaCookieJar implements CookieJar {
   constructor(
     private readonly ctx: Context,
-    /** canSetSecureCookies for this request. */
-    private readonly allowed: boolean,
-    private readonly log: Logger,
+    private readonly production: boolean,
+    /** The request's logger, asked for only when a line is written. */
+    private readonly log: () => Logger,
   ) {}
+
+  /** canSetSecureCookies for this request, checked when a cookie is about to be set. */
+  private get allowed(): boolean {
+    return canSetSecureCookies(this.ctx, this.production);
+  }
 
   get(name: CookieName): string | undefined {
     return this.ctx.cookies.get(name);
@@ -75,13 +80,13 @@ class KoaCookieJar implements CookieJar {
   }
 
   private refuse(name: CookieName): void {
-    this.log.warn(
+    this.log().warn(
       { cookieName: name }, // not `cookie`: the log scrubber censors that field
       'cookie not sent: production request without HTTPS (set TRUST_PROXY behind TLS)',
     );
   }
 }
 
-export function cookieJar(ctx: Context, production: boolean, log: Logger): CookieJar {
-  return new KoaCookieJar(ctx, canSetSecureCookies(ctx, production), log);
+export function cookieJar(ctx: Context, production: boolean, log: () => Logger): CookieJar {
+  return new KoaCookieJar(ctx, production, log);
 }

@@ -20,11 +20,9 @@ function mediaType(contentType: string): string {
  */
 export function apiGuards(options: { prefix: string; bodyLimit: number }): Middleware {
   const { prefix, bodyLimit } = options;
-  return async (ctx, next) => {
-    if (ctx.path !== prefix && !ctx.path.startsWith(`${prefix}/`)) {
-      await next();
-      return;
-    }
+  const subPrefix = `${prefix}/`;
+  return (ctx, next) => {
+    if (ctx.path !== prefix && !ctx.path.startsWith(subPrefix)) return next();
     const origin = ctx.get('Origin');
     // Not ctx.origin: in Koa 3 that is the Origin header itself. Exact equality: a prefix or suffix test would let
     // look-alikes through (`http://host:3000.evil.example`).
@@ -33,7 +31,8 @@ export function apiGuards(options: { prefix: string; bodyLimit: number }): Middl
         { guard: 'origin', origin: origin.slice(0, 200), method: ctx.method },
         'refused by the CSRF guard: foreign Origin',
       );
-      return sendError(ctx, 403, 'FORBIDDEN', 'Cross-origin requests are not allowed');
+      sendError(ctx, 403, 'FORBIDDEN', 'Cross-origin requests are not allowed');
+      return Promise.resolve();
     }
     const type = mediaType(ctx.get('Content-Type'));
     if (!SAFE_METHODS.has(ctx.method) && type !== 'application/json') {
@@ -41,18 +40,20 @@ export function apiGuards(options: { prefix: string; bodyLimit: number }): Middl
         { guard: 'content_type', contentType: type.slice(0, 100), method: ctx.method },
         'refused by the CSRF guard: not a JSON body',
       );
-      return sendError(
+      sendError(
         ctx,
         415,
         'UNSUPPORTED_MEDIA_TYPE',
         'Send mutations as POST with content-type: application/json',
       );
+      return Promise.resolve();
     }
     if (Number(ctx.get('Content-Length') || 0) > bodyLimit) {
       ctx.set('Connection', 'close');
-      return sendError(ctx, 413, 'PAYLOAD_TOO_LARGE', `Request body too large (limit ${bodyLimit} bytes)`);
+      sendError(ctx, 413, 'PAYLOAD_TOO_LARGE', `Request body too large (limit ${bodyLimit} bytes)`);
+      return Promise.resolve();
     }
-    await next();
+    return next();
   };
 }
 
@@ -78,10 +79,10 @@ function securityHeaderList(imagesOrigin: string): [string, string][] {
 /** `imagesOrigin`: the cover image host (ARCHIVE_IMAGES_URL's origin), the one other origin the page loads from. */
 export function securityHeaders(options: { production: boolean; imagesOrigin: string }): Middleware {
   const headers = securityHeaderList(options.imagesOrigin);
-  return async (ctx, next) => {
+  return (ctx, next) => {
     // Straight onto the response: on every request, Koa's ctx.set(object) walk costs more than the headers.
     for (const [name, value] of headers) ctx.res.setHeader(name, value);
     if (options.production && ctx.secure) ctx.res.setHeader('Strict-Transport-Security', 'max-age=31536000');
-    await next();
+    return next();
   };
 }

@@ -5,7 +5,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { PoolStats } from '@lending/accounts';
 import type { ApiMetrics } from '@lending/api';
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
 
 export interface ServerMetrics extends ApiMetrics {
   registry: Registry;
@@ -212,11 +212,7 @@ export async function metricsAnswer(
 
 /** GET /metrics on the public listener, as `access` allows: the registry in Prometheus text, never cached. */
 export function serveMetrics(metrics: ServerMetrics, access: MetricsAccess): Middleware {
-  return async (ctx, next) => {
-    if (ctx.path !== '/metrics') {
-      await next();
-      return;
-    }
+  const serve = async (ctx: Context): Promise<void> => {
     if (!access.serve || (ctx.method !== 'GET' && ctx.method !== 'HEAD')) {
       // Never the SPA's page, and never a hint that metrics exist elsewhere.
       ctx.status = 404;
@@ -234,4 +230,5 @@ export function serveMetrics(metrics: ServerMetrics, access: MetricsAccess): Mid
     ctx.type = metrics.registry.contentType;
     ctx.body = reply.body;
   };
+  return (ctx, next) => (ctx.path === '/metrics' ? serve(ctx) : next());
 }

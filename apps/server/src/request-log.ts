@@ -15,34 +15,54 @@ export function routeGroup(path: string): 'trpc' | 'healthz' | 'livez' | 'readyz
   return 'spa';
 }
 
-/** This request's logger: every line it writes carries the request id. */
+/** What logRequests keeps on a request: its id, and its logger once something asks for it. */
+interface RequestLogState {
+  reqId: string;
+  root: Logger;
+  log?: Logger;
+}
+
+const STATE = Symbol('request log');
+
+/**
+ * This request's logger: every line it writes carries the request id. Made on first use: most requests write
+ * only their `request completed` line, which the root logger writes with the same fields.
+ */
 export function requestLog(ctx: Context): Logger {
-  return ctx.state.log as Logger;
+  const state = (ctx.state as Record<symbol, RequestLogState>)[STATE]!;
+  return (state.log ??= state.root.child({ reqId: state.reqId }));
 }
 
 /** Takes the client's X-Request-Id when it is a plain token, else makes one; echoes it in the response. */
 export function logRequests(options: { logger: Logger; metrics: ServerMetrics }): Middleware {
   const { logger, metrics } = options;
-  return async (ctx, next) => {
+  const completed = (ctx: Context, state: RequestLogState, started: bigint): void => {
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const path = ctx.path;
+    metrics.httpRequest(routeGroup(path), ctx.method, ctx.status, seconds);
+    const fields = {
+      req: { method: ctx.method, url: path, remoteAddress: ctx.ip },
+      res: { statusCode: ctx.status },
+      responseTime: Math.round(seconds * 1e4) / 10,
+    };
+    // The same line either way: a child's bindings come right after the root's base, where `reqId` goes here.
+    if (state.log) state.log.info(fields, 'request completed');
+    else logger.info({ reqId: state.reqId, ...fields }, 'request completed');
+  };
+  // Without an async frame: the line is written when the rest of the chain settles, either way.
+  return (ctx, next) => {
     const started = process.hrtime.bigint();
     const incoming = ctx.get('X-Request-Id');
     const reqId = /^[\w.:-]{1,64}$/.test(incoming) ? incoming : randomUUID();
-    ctx.state.log = logger.child({ reqId });
+    const state: RequestLogState = { reqId, root: logger };
+    (ctx.state as Record<symbol, RequestLogState>)[STATE] = state;
     ctx.set('X-Request-Id', reqId);
-    try {
-      await next();
-    } finally {
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const path = ctx.path;
-      metrics.httpRequest(routeGroup(path), ctx.method, ctx.status, seconds);
-      requestLog(ctx).info(
-        {
-          req: { method: ctx.method, url: path, remoteAddress: ctx.ip },
-          res: { statusCode: ctx.status },
-          responseTime: Math.round(seconds * 1e4) / 10,
-        },
-        'request completed',
-      );
-    }
+    return next().then(
+      () => completed(ctx, state, started),
+      (error: unknown) => {
+        completed(ctx, state, started);
+        throw error;
+      },
+    );
   };
 }

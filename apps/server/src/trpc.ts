@@ -1,6 +1,5 @@
 // The tRPC mount: a short Koa middleware over the Koa-native tRPC adapter (./trpc-koa). Procedures get the Koa context's
 // cookies through a CookieJar, so several Set-Cookie headers stay separate (tRPC's fetch adapter merges them).
-import { withCallBudget } from '@lending/accounts';
 import { appRouter, createContext, failureLog } from '@lending/api';
 import type { ApiDeps, RequestInfo } from '@lending/api';
 import type { TRPCError } from '@trpc/server';
@@ -10,15 +9,26 @@ import { sendError } from './http-error';
 import type { ServerMetrics } from './metrics';
 import { requestLog } from './request-log';
 import { findProcedure, handleKoaTRPCRequest, handleWithNodeHTTP } from './trpc-koa';
-import { ARCHIVE_CALLS_PER_REQUEST, LogBudget, MAX_BATCH_SIZE, callCount, refuseBatch } from './work-bounds';
+import { LogBudget, MAX_BATCH_SIZE, callCount, refuseBatch } from './work-bounds';
 
 export const TRPC_PREFIX = '/trpc/';
 
 const LOGIN_PROCEDURES = new Set(['auth.login', 'auth.loginWithKeys']);
 
+/** The router's procedures by name, as found so far (never more than it has: other names are not kept). */
+const knownProcedures = new Set<string>();
+
 /** A metric label for a called path: a procedure of the router by its name, anything else "unknown". */
 export function procedureLabel(name: string): string {
-  return findProcedure(appRouter, name) ? name : 'unknown';
+  if (knownProcedures.has(name)) return name;
+  if (!findProcedure(appRouter, name)) return 'unknown';
+  knownProcedures.add(name);
+  return name;
+}
+
+/** The labels of a request's calls, each once (a batch may call a procedure twice). */
+function procedureLabels(path: string): Iterable<string> {
+  return path.includes(',') ? new Set(path.split(',').map(procedureLabel)) : [procedureLabel(path)];
 }
 
 /**
@@ -61,17 +71,20 @@ export function trpcMount(options: {
       return;
     }
     const path = ctx.path.slice(TRPC_PREFIX.length);
-    const log = requestLog(ctx);
 
     // One request, bounded work: at most MAX_BATCH_SIZE calls, refused before anything runs.
     const calls = callCount(ctx, path);
     if (calls > MAX_BATCH_SIZE) {
-      log.info({ calls, max: MAX_BATCH_SIZE }, 'batch refused: too many calls');
+      requestLog(ctx).info({ calls, max: MAX_BATCH_SIZE }, 'batch refused: too many calls');
       return refuseBatch(ctx, calls);
     }
 
     // Production over plain http cannot carry Secure cookies: say so, rather than log in without a session.
-    if (!canSetSecureCookies(ctx, production) && path.split(',').some((p) => LOGIN_PROCEDURES.has(p))) {
+    if (
+      path.includes('auth.login') &&
+      !canSetSecureCookies(ctx, production) &&
+      path.split(',').some((p) => LOGIN_PROCEDURES.has(p))
+    ) {
       return sendError(
         ctx,
         400,
@@ -80,43 +93,40 @@ export function trpcMount(options: {
       );
     }
 
-    const lines = new LogBudget(log);
+    const lines = new LogBudget(() => requestLog(ctx));
     const info: RequestInfo = {
-      cookies: cookieJar(ctx, production, log),
+      cookies: cookieJar(ctx, production, () => requestLog(ctx)),
       ip: ctx.ip,
-      log: lines.api(),
+      log: lines,
       setHeader: (name, value) => ctx.set(name, value),
     };
     ctx.set('Cache-Control', 'no-store');
 
     const started = process.hrtime.bigint();
-    const failed = new Set<string>();
+    let failed: Set<string> | undefined;
     try {
-      // At most ARCHIVE_CALLS_PER_REQUEST archive.org calls, whatever the calls (archive_busy past it).
-      await withCallBudget(ARCHIVE_CALLS_PER_REQUEST, () =>
-        handle({
-          ctx,
-          router: appRouter,
-          path,
-          maxBodySize,
-          createContext: () => createContext(deps, info),
-          // The response status is tRPC's: each error's `data.httpStatus` (207 for a batch whose calls differ).
-          onError: (failure) => {
-            failed.add(procedureLabel(failure.path ?? ''));
-            const retryAfter = retryAfterOf(failure.error);
-            if (retryAfter !== undefined && !ctx.headerSent) ctx.set('Retry-After', String(retryAfter));
-            logProcedureError(lines, failure);
-          },
-        }),
-      );
+      await handle({
+        ctx,
+        router: appRouter,
+        path,
+        maxBodySize,
+        createContext: () => createContext(deps, info),
+        // The response status is tRPC's: each error's `data.httpStatus` (207 for a batch whose calls differ).
+        onError: (failure) => {
+          (failed ??= new Set()).add(procedureLabel(failure.path ?? ''));
+          const retryAfter = retryAfterOf(failure.error);
+          if (retryAfter !== undefined && !ctx.headerSent) ctx.set('Retry-After', String(retryAfter));
+          logProcedureError(lines, failure);
+        },
+      });
     } finally {
       lines.flush();
       if (metrics) {
         // A batch's calls run together: each procedure in it is observed once, with the batch's duration.
         const seconds = Number(process.hrtime.bigint() - started) / 1e9;
         const failedAll = ctx.status >= 400 && ctx.status !== 207;
-        for (const name of new Set(path.split(',').map(procedureLabel))) {
-          metrics.procedureCall(name, failedAll || failed.has(name) ? 'error' : 'ok', seconds);
+        for (const name of procedureLabels(path)) {
+          metrics.procedureCall(name, failedAll || failed?.has(name) ? 'error' : 'ok', seconds);
         }
       }
     }

@@ -10,9 +10,8 @@ describe('LogBudget', () => {
       { logLevel: 'info' },
       { write: (line: string) => void lines.push(line) },
     );
-    const budget = new LogBudget(log, 3);
-    const api = budget.api();
-    for (let n = 0; n < 500; n++) api.warn({ n }, 'procedure failed');
+    const budget = new LogBudget(() => log, 3);
+    for (let n = 0; n < 500; n++) budget.warn({ n }, 'procedure failed');
     budget.write('error', { n: 'x' }, 'procedure failed');
     budget.flush();
     const written = lines.map((line) => JSON.parse(line) as Record<string, unknown>);

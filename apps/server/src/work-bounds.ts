@@ -41,13 +41,16 @@ export function refuseBatch(ctx: Context, count: number): void {
   };
 }
 
-/** A request's log lines, counted: past `max`, lines are dropped and `flush` writes how many in one line. */
-export class LogBudget {
+/**
+ * A request's log lines, counted: past `max`, lines are dropped and `flush` writes how many in one line. It is the
+ * procedures' logger (ApiLogger); `log` gives the request's logger, asked for only when a line is written.
+ */
+export class LogBudget implements ApiLogger {
   private written = 0;
   private dropped = 0;
 
   constructor(
-    private readonly log: Logger,
+    private readonly log: () => Logger,
     private readonly max = MAX_LOG_LINES_PER_REQUEST,
   ) {}
 
@@ -57,21 +60,24 @@ export class LogBudget {
       return;
     }
     this.written++;
-    this.log[level](fields, message);
+    this.log()[level](fields, message);
   }
 
-  /** The procedures' logger, within the budget. */
-  api(): ApiLogger {
-    return {
-      info: (fields, message) => this.write('info', fields, message),
-      warn: (fields, message) => this.write('warn', fields, message),
-      error: (fields, message) => this.write('error', fields, message),
-    };
+  info(fields: Record<string, unknown>, message: string): void {
+    this.write('info', fields, message);
+  }
+
+  warn(fields: Record<string, unknown>, message: string): void {
+    this.write('warn', fields, message);
+  }
+
+  error(fields: Record<string, unknown>, message: string): void {
+    this.write('error', fields, message);
   }
 
   flush(): void {
     if (this.dropped === 0) return;
-    this.log.warn({ dropped: this.dropped, max: this.max }, 'log lines of this request dropped');
+    this.log().warn({ dropped: this.dropped, max: this.max }, 'log lines of this request dropped');
     this.dropped = 0;
   }
 }

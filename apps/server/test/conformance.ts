@@ -289,7 +289,7 @@ export async function startHarnessSide(adapter: TRPCAdapter, options: HarnessOpt
         options.createContext
           ? options.createContext(deps, opts)
           : createContext(deps, {
-              cookies: cookieJar(opts.ctx, false, log),
+              cookies: cookieJar(opts.ctx, false, () => log),
               ip: opts.ctx.ip,
               log,
               setHeader: (name, value) => opts.ctx.set(name, value),
