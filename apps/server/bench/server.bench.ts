@@ -2,7 +2,9 @@
 // httpBatchLink), against the least the same work costs (a floor) and against tRPC's own handler doing it.
 // One run, one machine; autocannon in a child process; paired rounds (every target once per round, the order
 // reversed every other round); each ratio is the median of its per-round ratios. Exit code 1 when a target is
-// missed or a request fails.
+// missed or a request fails. Where taskset and two cores are there, the servers (this process) run on the first
+// core and the load generator on the others, so that neither is moved between cores mid-round: unpinned, on a
+// two-core machine, the scheduler keeps moving both, and every target's CPU per request swings by half.
 // Targets:
 // - account.me as httpBatchLink sends it (GET ?batch=1&input={}, both cookies: opened, and the account read):
 //   at least 0.75x its floor and at least 4x tRPC's own handler;
@@ -11,11 +13,11 @@
 // Floors: the procedure's work and nothing else in a bare Koa handler (no tRPC, logs, metrics, guards or
 // headers). tRPC's own handler: the same app, built the same way, with /trpc served by nodeHTTPRequestHandler.
 // Every target of a group must answer the same bytes (status, content type, body, Set-Cookie): checked first.
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { openAccountStore } from '@lending/accounts';
@@ -55,15 +57,32 @@ interface Target {
 
 const run = promisify(execFile);
 
+/** This process (every thread) on core 0; true when that worked and another core is left for the load. */
+function pinServers(): boolean {
+  const cores = availableParallelism();
+  if (cores < 2) return false;
+  try {
+    execFileSync('taskset', ['--all-tasks', '--pid', '--cpu-list', '0', String(process.pid)], {
+      stdio: 'ignore',
+    });
+    return true;
+  } catch {
+    return false; // no taskset (util-linux), or not allowed: unpinned, and said so
+  }
+}
+// Counted before pinning: once pinned, this process sees one core.
+const loadCores = `1-${availableParallelism() - 1}`;
+const pinned = pinServers();
+
 /** One autocannon run in a child process, with this process's CPU time (user + system) over it. */
 async function load(target: Target, duration: number): Promise<Load> {
   const script = path.join(import.meta.dirname, 'load.mjs');
   const { url, method, headers, body } = target;
   const before = process.cpuUsage();
-  const { stdout } = await run(process.execPath, [
-    script,
-    JSON.stringify({ url, method, headers, body, connections: CONNECTIONS, duration }),
-  ]);
+  const spec = JSON.stringify({ url, method, headers, body, connections: CONNECTIONS, duration });
+  const { stdout } = pinned
+    ? await run('taskset', ['--cpu-list', loadCores, process.execPath, script, spec])
+    : await run(process.execPath, [script, spec]);
   const cpu = process.cpuUsage(before);
   const result = JSON.parse(stdout) as Omit<Load, 'cpuPerRequest'>;
   return { ...result, cpuPerRequest: (cpu.user + cpu.system) / Math.max(1, result.total) };
@@ -259,6 +278,11 @@ try {
     }
   }
 
+  console.log(
+    pinned
+      ? `servers pinned to core 0, the load generator to cores ${loadCores} (taskset)`
+      : 'unpinned (no taskset, or one core): expect wider swings between rounds',
+  );
   console.log(
     `autocannon in a child process: ${CONNECTIONS} connections; ${ROUNDS} paired rounds of ${DURATION} s per target (order reversed every other round), after a ${WARMUP} s warm-up each`,
   );
