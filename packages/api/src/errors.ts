@@ -165,7 +165,8 @@ export interface FailureLog {
  * The one log line of a failed call, for the host's `onError`: its status and codes, the domain error's detail,
  * and the cause chain. A refusal is info, an outage warn or error, a fault error.
  */
-export function failureLog(error: TRPCError): FailureLog {
+export function failureLog(thrown: TRPCError): FailureLog {
+  const error = toClientError(thrown);
   const appError = appErrorOf(error);
   const status = getHTTPStatusCodeFromError(error);
   const level: LogLevel = appError ? API_ERRORS[appError.code].log : status >= 500 ? 'error' : 'info';

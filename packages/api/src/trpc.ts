@@ -1,7 +1,10 @@
 // The one tRPC instance: plain JSON (no transformer); errors carry a stable `data.appCode` (with
-// `data.retryAfter` when a retry has a time) and zod's field errors. The status of every error is the one its tRPC
-// code means (`data.httpStatus`), decided by toClientError from errors.ts.
+// `data.retryAfter` when a retry has a time) and zod's field errors. What a procedure threw becomes the client's
+// error in one place, the error formatter (toClientError from errors.ts): its code, message and status
+// (`data.httpStatus`, which tRPC's handlers and this server's adapter answer with).
 import { initTRPC, TRPCError } from '@trpc/server';
+import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
+import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 import { z } from 'zod';
 import type { Context } from './context';
 import { appErrorOf, INTERNAL_MESSAGE, toClientError } from './errors';
@@ -27,19 +30,23 @@ function describeIssues(error: z.ZodError): string {
 const t = initTRPC.context<Context>().create({
   // Stack traces are internals: never sent, whatever NODE_ENV says.
   isDev: false,
-  errorFormatter({ shape, error }) {
+  errorFormatter({ shape, error: thrown }) {
+    // Whatever threw (a procedure, the context, tRPC itself): its code, neutral message and status from here.
+    const error = toClientError(thrown);
     const appError = appErrorOf(error);
     const fieldErrors = error.code === 'BAD_REQUEST' ? fieldErrorsOf(error.cause) : undefined;
-    let message = shape.message;
+    let message = error.message;
     if (fieldErrors && error.cause instanceof z.ZodError) message = describeIssues(error.cause);
-    // A fault that did not pass through toClientError (the context, tRPC itself) still says nothing.
     else if (error.code === 'INTERNAL_SERVER_ERROR') message = INTERNAL_MESSAGE;
     return {
       ...shape,
       message,
+      code: TRPC_ERROR_CODES_BY_KEY[error.code],
       data: {
-        // `code` and `httpStatus`: tRPC's, from the error's code.
         ...shape.data,
+        // tRPC's, from the client error's code.
+        code: error.code,
+        httpStatus: getHTTPStatusCodeFromError(error),
         ...(appError === undefined ? {} : { appCode: appError.code }),
         ...(appError?.retryAfterSeconds === undefined ? {} : { retryAfter: appError.retryAfterSeconds }),
         ...(fieldErrors === undefined ? {} : { fieldErrors }),
@@ -51,16 +58,11 @@ const t = initTRPC.context<Context>().create({
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
-/** Gives what a procedure threw its client-facing code and message (errors.ts); logging is the host's onError. */
-const clientErrors = t.middleware(async ({ next }) => {
-  const result = await next();
-  if (result.ok) return result;
-  const error = toClientError(result.error);
-  if (error === result.error) return result;
-  throw error;
-});
-
-export const publicProcedure = t.procedure.use(clientErrors);
+/**
+ * No middleware of its own: what a procedure throws becomes the client's error in the error formatter, and the
+ * host's log line in failureLog (errors.ts). Each tRPC middleware copies the call's options twice per call.
+ */
+export const publicProcedure = t.procedure;
 
 /** Needs a valid session; narrows `ctx.session` to the logged-in patron. */
 export const protectedProcedure = publicProcedure.use(async ({ ctx, next }) => {
