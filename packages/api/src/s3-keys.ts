@@ -34,13 +34,24 @@ export function acceptsOpenLibraryCookies(scope: RequestScope): boolean {
   );
 }
 
-function openLibraryPolicy(scope: RequestScope, session: SessionUser): OpenLibraryCookiePolicy {
-  return {
-    accept: acceptsOpenLibraryCookies(scope),
-    owns: (access) =>
-      session.keyFingerprint !== null &&
-      matchesAccessKeyFingerprint(scope.deps.cookieKeys, access, session.keyFingerprint),
-  };
+/** Asked only when the cookie is in Open Library's format: nothing is worked out for any other. */
+class OpenLibraryPolicy implements OpenLibraryCookiePolicy {
+  constructor(
+    private readonly scope: RequestScope,
+    private readonly session: SessionUser,
+  ) {}
+
+  get accept(): boolean {
+    return acceptsOpenLibraryCookies(this.scope);
+  }
+
+  owns(access: string): boolean {
+    const { keyFingerprint } = this.session;
+    return (
+      keyFingerprint !== null &&
+      matchesAccessKeyFingerprint(this.scope.deps.cookieKeys, access, keyFingerprint)
+    );
+  }
 }
 
 /**
@@ -61,7 +72,7 @@ export async function lookUpS3Keys(
       ttl: sessionTtl(deps, session.remember),
       now: toSeconds(scope.nowMs),
       account: session.account,
-      openLibrary: openLibraryPolicy(scope, session),
+      openLibrary: new OpenLibraryPolicy(scope, session),
     },
   );
   deps.metrics.s3KeysSource(found.source, found.storeFallback);

@@ -35,8 +35,13 @@ function isPromise(value: unknown): boolean {
 function isDataStream(value: unknown): boolean {
   if (!isObject(value)) return false;
   if (isAsyncIterable(value)) return true;
-  const values = Object.values(value);
-  return values.some(isPromise) || values.some(isAsyncIterable);
+  // Own enumerable values, as Object.values gives them, without the array it would make on every answer.
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
+    const item = value[key];
+    if (isPromise(item) || isAsyncIterable(item)) return true;
+  }
+  return false;
 }
 
 function baseHeaders(): Headers {
@@ -116,7 +121,8 @@ class Answer<TRouter extends AnyTRPCRouter> {
   write(untransformed: TRPCResponse | TRPCResponse[], errors: TRPCError[]): void {
     const { ctx, responseMeta } = this.opts;
     const { info, context, type } = this.exchange;
-    let status = getHTTPStatusCode(untransformed);
+    // tRPC's rule: 200 when every call succeeded; otherwise its statuses decide (207 when they differ).
+    let status = errors.length === 0 ? 200 : getHTTPStatusCode(untransformed);
     const meta =
       responseMeta?.({
         ctx: context,
