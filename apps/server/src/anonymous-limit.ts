@@ -2,18 +2,27 @@
 // instance's memory, refilled at `perSecond` calls and holding at most `burst`. Each call of a batch costs one
 // token. A request carrying a session cookie that opens is a patron's and is not counted here. Over the limit:
 // 429 with `rate_limited`, Retry-After and `data.retryAfter`, like the login limits.
-import { REMEMBER_TTL_SECONDS } from '@lending/api';
-import { openCookie } from '@lending/crypto';
+import type { CheckedSessionCookie, RequestInfo } from '@lending/api';
 import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
-import type { CookieKeys } from '@lending/crypto';
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
 import { networkOf } from './client-ip';
+
+type CheckedCookie = NonNullable<RequestInfo['sessionCookie']>;
+const CHECKED = Symbol('session cookie checked');
+
+/** The `session` cookie as the limit checked it, for the api to use rather than open it again. */
+export function checkedSessionCookie(ctx: Context): CheckedCookie | undefined {
+  return (ctx.state as Record<symbol, CheckedCookie | undefined>)[CHECKED];
+}
 
 export interface AnonymousLimitOptions {
   prefix: string;
   perSecond: number;
   burst: number;
-  cookieKeys: CookieKeys;
+  /** The api's own check of a `session` cookie (checkSessionCookie), `now` in seconds. */
+  checkSession: (token: string, now: number) => CheckedSessionCookie;
+  /** Milliseconds since the epoch (default Date.now): the api's clock. */
+  now?: () => number;
   /** Buckets kept at most (the oldest are dropped first): bounds memory under a flood of addresses. */
   maxNetworks?: number;
   decision?(outcome: 'allowed' | 'refused'): void;
@@ -25,20 +34,25 @@ interface Bucket {
 }
 
 export function anonymousLimit(options: AnonymousLimitOptions): Middleware {
-  const { prefix, perSecond, burst, cookieKeys } = options;
+  const { prefix, perSecond, burst, checkSession } = options;
+  const clock = options.now ?? Date.now;
   const maxNetworks = options.maxNetworks ?? 100_000;
   const buckets = new Map<string, Bucket>();
 
-  function hasSession(token: string | undefined): boolean {
+  /** Whether the request carries a session cookie that opens; what the check found is kept for the api. */
+  function hasSession(ctx: Context): boolean {
+    const token = ctx.cookies.get('session');
     if (token === undefined) return false;
-    const now = Math.floor(Date.now() / 1000);
-    return openCookie(cookieKeys, token, { pur: 'session', ttl: REMEMBER_TTL_SECONDS, now }).ok;
+    const now = Math.floor(clock() / 1000);
+    const checked = checkSession(token, now);
+    (ctx.state as Record<symbol, CheckedCookie>)[CHECKED] = { token, now, checked };
+    return checked.ok;
   }
 
   const subPrefix = `${prefix}/`;
   return (ctx, next) => {
     if (perSecond <= 0 || !(ctx.path === prefix || ctx.path.startsWith(subPrefix))) return next();
-    if (hasSession(ctx.cookies.get('session'))) return next();
+    if (hasSession(ctx)) return next();
     const network = networkOf(ctx.ip);
     const cost = Math.max(1, ctx.path.slice(prefix.length + 1).split(',').length);
     const now = Date.now();

@@ -4,6 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { openAccountStore, parseDatabaseUrl } from '@lending/accounts';
 import type { AccountStore, ArchiveClient } from '@lending/accounts';
+import { checkSessionCookie } from '@lending/api';
 import type { ApiDeps } from '@lending/api';
 import { cookieKeys } from '@lending/crypto';
 import Koa from 'koa';
@@ -217,7 +218,8 @@ export function createApp(config: ServerConfig, overrides: AppOverrides = {}): L
     anonymousLimit({
       prefix: '/trpc',
       ...config.anonymousLimit,
-      cookieKeys: deps.cookieKeys,
+      checkSession: (token, now) => checkSessionCookie(deps, token, now),
+      ...(deps.now ? { now: deps.now } : {}),
       decision: (decision) =>
         metrics.limiterDecision('anonymous', 'call', decision, decision === 'refused' ? 'network' : 'none'),
     }),

@@ -4,6 +4,7 @@ import { appRouter, createContext, failureLog } from '@lending/api';
 import type { ApiDeps, RequestInfo } from '@lending/api';
 import type { TRPCError } from '@trpc/server';
 import type { Middleware } from 'koa';
+import { checkedSessionCookie } from './anonymous-limit';
 import { canSetSecureCookies, cookieJar } from './cookies';
 import { sendError } from './http-error';
 import type { ServerMetrics } from './metrics';
@@ -99,6 +100,7 @@ export function trpcMount(options: {
       ip: ctx.ip,
       log: lines,
       setHeader: (name, value) => ctx.set(name, value),
+      sessionCookie: checkedSessionCookie(ctx),
     };
     ctx.set('Cache-Control', 'no-store');
 

@@ -128,12 +128,33 @@ export interface ApiDeps {
   now?: () => number;
 }
 
+/** The `session` cookie opened and held to its lifetime, not yet checked against the store. */
+export type CheckedSessionCookie =
+  | {
+      ok: true;
+      sub: string;
+      rem: boolean;
+      sid: string;
+      iat: number;
+      kfp: string | undefined;
+      /** Print-disabled access; false when the cookie has no `pd` (sealed before it, or for anyone else). */
+      pd: boolean;
+      issuedAt: number;
+      oldKey: boolean;
+    }
+  | { ok: false; reason: CookieRejectionReason };
+
 /** What the host passes for one request. */
 export interface RequestInfo {
   cookies: CookieJar;
   ip: string;
   log: ApiLogger;
   setHeader(name: string, value: string): void;
+  /**
+   * The `session` cookie as the host already checked it (checkSessionCookie), with the token and the second it was
+   * checked at: used when both match this request's, instead of opening the cookie again.
+   */
+  sessionCookie?: { token: string; now: number; checked: CheckedSessionCookie };
 }
 
 /** One request as the session and key lookups see it: the host's part, and the request's clock. */

@@ -9,6 +9,7 @@ export type {
   ArchiveLinks,
   CookieJar,
   CookieName,
+  CheckedSessionCookie,
   CookieRejectionReason,
   LimitDecision,
   LimitKind,
@@ -19,6 +20,7 @@ export type {
   RequestScope,
 } from './host';
 export type { SessionUser } from './session';
+export { checkSessionCookie } from './session';
 export { createCallerFactory, publicProcedure, protectedProcedure, router } from './trpc';
 export type { FieldErrors } from './trpc';
 /** The stable `data.appCode` values of domain errors, for clients that word them. */

@@ -3,7 +3,7 @@
 // renewed while a remembered session is in use, re-sealed under the current secret after a rotation, set at login.
 import type { Account } from '@lending/accounts';
 import { openCookie, sealCookie } from '@lending/crypto';
-import type { ApiDeps, CookieName, CookieRejectionReason, RequestScope } from './host';
+import type { ApiDeps, CheckedSessionCookie, CookieName, CookieRejectionReason, RequestScope } from './host';
 
 /** What the sealed `session` cookie says, checked against the store. */
 export interface SessionState {
@@ -70,23 +70,12 @@ export function clearSessionCookies(scope: RequestScope): void {
   scope.req.cookies.clear('s3');
 }
 
-type CheckedSession =
-  | {
-      ok: true;
-      sub: string;
-      rem: boolean;
-      sid: string;
-      iat: number;
-      kfp: string | undefined;
-      /** Print-disabled access; false when the cookie has no `pd` (sealed before it, or for anyone else). */
-      pd: boolean;
-      issuedAt: number;
-      oldKey: boolean;
-    }
-  | { ok: false; reason: CookieRejectionReason };
-
-/** Opens the `session` cookie and holds it to its lifetime; the store is not read here. */
-function openSessionCookie(deps: ApiDeps, token: string, now: number): CheckedSession {
+/**
+ * Opens the `session` cookie and holds it to its lifetime (`now` in seconds); the store is not read here. A host
+ * that needs to know before tRPC runs whether a request carries a session (the anonymous-traffic limit) asks this,
+ * and passes what it got on as RequestInfo.sessionCookie, so that the cookie is opened once per request.
+ */
+export function checkSessionCookie(deps: ApiDeps, token: string, now: number): CheckedSessionCookie {
   const remembered = rememberLifetimes(deps);
   // Open with the longest lifetime any session has, then hold each session to its own.
   const opened = openCookie(deps.cookieKeys, token, {
@@ -118,7 +107,11 @@ export async function readSession(scope: RequestScope): Promise<SessionUser | nu
   if (token === undefined) return null;
   const now = toSeconds(scope.nowMs);
   const remembered = rememberLifetimes(deps);
-  const checked = openSessionCookie(deps, token, now);
+  const known = req.sessionCookie;
+  const checked =
+    known !== undefined && known.token === token && known.now === now
+      ? known.checked
+      : checkSessionCookie(deps, token, now);
   if (!checked.ok) {
     rejectCookie(scope, 'session', checked.reason);
     clearSessionCookies(scope);
