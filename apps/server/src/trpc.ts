@@ -94,9 +94,10 @@ export function trpcMount(options: {
       );
     }
 
-    const lines = new LogBudget(() => requestLog(ctx));
+    const log = () => requestLog(ctx);
+    const lines = new LogBudget(log);
     const info: RequestInfo = {
-      cookies: cookieJar(ctx, production, () => requestLog(ctx)),
+      cookies: cookieJar(ctx, production, log),
       ip: ctx.ip,
       log: lines,
       setHeader: (name, value) => ctx.set(name, value),

@@ -1,11 +1,11 @@
 // "Email me a code instead": log in with a one-time code archive.org emails the patron (auth.requestCode, then
 // auth.loginWithCode). Step one asks for the email; step two for the code, with a way to send a new one.
 import { useMutation } from '@tanstack/react-query';
-import { useRef, useState, type FormEvent } from 'react';
+import { useRef, useState, type FormEvent, type RefObject } from 'react';
 import { describeError } from './errors';
 import { announce } from './status';
-import { loginNoticeStore, queryClient, trpc } from './trpc';
-import { formText, TextField } from './ui';
+import { startSession, trpc } from './trpc';
+import { formText, RememberMe, TextField } from './ui';
 
 export function CodeLogin({ onUsePassword }: { onUsePassword: () => void }) {
   const emailRef = useRef<HTMLInputElement>(null);
@@ -13,6 +13,21 @@ export function CodeLogin({ onUsePassword }: { onUsePassword: () => void }) {
   const [email, setEmail] = useState<string | null>(null);
   const [fieldError, setFieldError] = useState<{ email?: string; code?: string }>({});
   const [formError, setFormError] = useState<string | null>(null);
+
+  /** A refusal of `field` (its appCode, or a field error) goes under that field; anything else above the form. */
+  function showProblem(
+    error: unknown,
+    field: 'email' | 'code',
+    appCode: string,
+    ref: RefObject<HTMLInputElement | null>,
+  ) {
+    const problem = describeError(error);
+    if (problem.appCode === appCode || problem.fieldErrors[field]) {
+      setFieldError({ [field]: problem.fieldErrors[field]?.[0] ?? problem.message });
+      setFormError(null);
+      ref.current?.focus();
+    } else setFormError(problem.message);
+  }
 
   const requestCode = useMutation(
     trpc.auth.requestCode.mutationOptions({
@@ -22,32 +37,14 @@ export function CodeLogin({ onUsePassword }: { onUsePassword: () => void }) {
         announce(`If ${input.email} has an archive.org account, a code is on its way.`, 'success');
         queueMicrotask(() => codeRef.current?.focus());
       },
-      onError: (error) => {
-        const problem = describeError(error);
-        if (problem.appCode === 'invalid_email' || problem.fieldErrors.email) {
-          setFieldError({ email: problem.fieldErrors.email?.[0] ?? problem.message });
-          setFormError(null);
-          emailRef.current?.focus();
-        } else setFormError(problem.message);
-      },
+      onError: (error) => showProblem(error, 'email', 'invalid_email', emailRef),
     }),
   );
 
   const loginWithCode = useMutation(
     trpc.auth.loginWithCode.mutationOptions({
-      onSuccess: (me) => {
-        loginNoticeStore.set(null);
-        queryClient.setQueryData(trpc.account.me.queryKey(), me);
-        announce(`Welcome, ${me.displayName}.`, 'success');
-      },
-      onError: (error) => {
-        const problem = describeError(error);
-        if (problem.appCode === 'invalid_code' || problem.fieldErrors.code) {
-          setFieldError({ code: problem.fieldErrors.code?.[0] ?? problem.message });
-          setFormError(null);
-          codeRef.current?.focus();
-        } else setFormError(problem.message);
-      },
+      onSuccess: startSession,
+      onError: (error) => showProblem(error, 'code', 'invalid_code', codeRef),
     }),
   );
 
@@ -129,10 +126,7 @@ export function CodeLogin({ onUsePassword }: { onUsePassword: () => void }) {
             inputMode="numeric"
             error={fieldError.code}
           />
-          <div className="check">
-            <input id="code-login-remember" name="remember" type="checkbox" />
-            <label htmlFor="code-login-remember">Remember me</label>
-          </div>
+          <RememberMe idPrefix="code-login" />
           <button type="submit" className="primary" disabled={loginWithCode.isPending}>
             {loginWithCode.isPending ? 'Logging in…' : 'Log in with code'}
           </button>

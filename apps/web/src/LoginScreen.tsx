@@ -2,10 +2,9 @@ import { useMutation } from '@tanstack/react-query';
 import { useRef, useState, type FormEvent } from 'react';
 import { CodeLogin } from './CodeLogin';
 import { describeError } from './errors';
-import { announce } from './status';
 import { useStore } from './store';
-import { loginNoticeStore, queryClient, trpc } from './trpc';
-import { formText, Screen, TextField } from './ui';
+import { loginNoticeStore, startSession, trpc } from './trpc';
+import { formText, RememberMe, Screen, TextField } from './ui';
 
 type Field = 'email' | 'password';
 
@@ -19,11 +18,7 @@ export function LoginScreen() {
 
   const login = useMutation(
     trpc.auth.login.mutationOptions({
-      onSuccess: (me) => {
-        loginNoticeStore.set(null);
-        queryClient.setQueryData(trpc.account.me.queryKey(), me);
-        announce(`Welcome, ${me.displayName}.`, 'success');
-      },
+      onSuccess: startSession,
       onError: (error) => {
         const problem = describeError(error);
         const fields: Partial<Record<Field, string>> = {};
@@ -98,10 +93,7 @@ export function LoginScreen() {
             autoComplete="current-password"
             error={fieldErrors.password}
           />
-          <div className="check">
-            <input id="login-remember" name="remember" type="checkbox" />
-            <label htmlFor="login-remember">Remember me</label>
-          </div>
+          <RememberMe idPrefix="login" />
           <button type="submit" className="primary" disabled={login.isPending}>
             {login.isPending ? 'Logging in…' : 'Log in'}
           </button>

@@ -2,9 +2,9 @@
 import { MutationCache, QueryCache, QueryClient } from '@tanstack/react-query';
 import { createTRPCClient, httpBatchLink } from '@trpc/client';
 import { createTRPCOptionsProxy } from '@trpc/tanstack-react-query';
-import type { AppRouter } from '@lending/api';
+import type { AppRouter, Me } from '@lending/api';
 import { describeError, shouldRetry } from './errors';
-import { clearStatus } from './status';
+import { announce, clearStatus } from './status';
 import { createStore } from './store';
 
 /** Why the login form is back (e.g. "Please log in again to borrow."), or null for a plain login. */
@@ -38,6 +38,13 @@ export const trpcClient = createTRPCClient<AppRouter>({
 });
 
 export const trpc = createTRPCOptionsProxy<AppRouter>({ client: trpcClient, queryClient });
+
+/** A login (password or code) succeeded: show the patron's screens and say so. */
+export function startSession(me: Me): void {
+  loginNoticeStore.set(null);
+  queryClient.setQueryData(trpc.account.me.queryKey(), me);
+  announce(`Welcome, ${me.displayName}.`, 'success');
+}
 
 /** Forget the patron's data and show the login form, optionally saying why. */
 export function endSession(notice: string | null): void {

@@ -124,6 +124,17 @@ export interface TextFieldProps {
   ref: Ref<HTMLInputElement>;
 }
 
+/** The "Remember me" checkbox of a login form (`remember`: persistent cookies). */
+export function RememberMe({ idPrefix }: { idPrefix: string }) {
+  const id = `${idPrefix}-remember`;
+  return (
+    <div className="check">
+      <input id={id} name="remember" type="checkbox" />
+      <label htmlFor={id}>Remember me</label>
+    </div>
+  );
+}
+
 /** A required text input with its label and, when `error` is set, the error tied to it for assistive tech. */
 export function TextField({
   idPrefix,

@@ -5,20 +5,14 @@ import { ArchiveClient, seedLegacyAccounts } from '@lending/accounts';
 import type { AccountStore, S3Keys } from '@lending/accounts';
 import { accessKeyFingerprint, cookieKeys, deriveKey, Fernet, openCookie, sealCookie } from '@lending/crypto';
 import type { CookieKeys } from '@lending/crypto';
-import { demoPatrons, legacyAccountSeeds } from '@lending/archive';
+import { legacyAccountSeeds } from '@lending/archive';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Browser, Harness } from './harness';
-import { DAY, errorOf, failureLogOf, OLD_SECRET, SECRET, startHarness } from './harness';
+import { DAY, demoPatron, errorOf, failureLogOf, OLD_SECRET, SECRET, startHarness } from './harness';
 
-const patrons = demoPatrons();
-function patron(email: string) {
-  const found = patrons.find((candidate) => candidate.email === email);
-  if (!found) throw new Error(`no demo patron ${email}`);
-  return found;
-}
-const demo = patron('patron@example.org');
-const reader = patron('reader@example.org');
-const legacy = patron('legacy-reader@example.org');
+const demo = demoPatron('patron@example.org');
+const reader = demoPatron('reader@example.org');
+const legacy = demoPatron('legacy-reader@example.org');
 const legacySeed = (() => {
   const seed = legacyAccountSeeds().find((candidate) => candidate.email === legacy.email);
   if (!seed) throw new Error('the fixture has no legacy record for legacy-reader');
@@ -133,8 +127,8 @@ describe('auth.login', () => {
     ['invalid_email', 'BAD_REQUEST', { email: 'not-an-email', password: 'whatever' }],
     ['invalid_credentials', 'UNAUTHORIZED', { email: demo.email, password: 'wrong-password' }],
     ['invalid_credentials', 'UNAUTHORIZED', { email: 'nobody@example.org', password: 'whatever' }],
-    ['account_locked', 'FORBIDDEN', patron('locked@example.org')],
-    ['ia_account_not_verified', 'FORBIDDEN', patron('unverified@example.org')],
+    ['account_locked', 'FORBIDDEN', demoPatron('locked@example.org')],
+    ['ia_account_not_verified', 'FORBIDDEN', demoPatron('unverified@example.org')],
   ] as const)('refuses with %s (%s)', async (appCode, code, who) => {
     const browser = h.browser();
     const error = await errorOf(logIn(browser, who));
@@ -159,7 +153,7 @@ describe('auth.login', () => {
   });
 
   it('refuses a blocked account with account_blocked', async () => {
-    const scholar = patron('scholar@example.org');
+    const scholar = demoPatron('scholar@example.org');
     const me = await logIn(h.browser(), scholar);
     const account = await h.store.getByUsername(me.username);
     if (!account) throw new Error('account missing');

@@ -4,19 +4,13 @@
 // books.list, and OL's borrowing rule applied.
 import { ArchiveClient } from '@lending/accounts';
 import { cookieKeys, openCookie, sealCookie } from '@lending/crypto';
-import { defaultFixture, demoPatrons, OTP_TTL_MS } from '@lending/archive';
+import { defaultFixture, OTP_TTL_MS } from '@lending/archive';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Browser, Harness } from './harness';
-import { DAY, errorOf, SECRET, startHarness } from './harness';
+import { DAY, demoPatron, errorOf, SECRET, startHarness } from './harness';
 
-const patrons = demoPatrons();
-function patron(email: string) {
-  const found = patrons.find((candidate) => candidate.email === email);
-  if (!found) throw new Error(`no demo patron ${email}`);
-  return found;
-}
-const demo = patron('patron@example.org');
-const pd = patron('print-disabled@example.org');
+const demo = demoPatron('patron@example.org');
+const pd = demoPatron('print-disabled@example.org');
 const UNKNOWN = 'nobody-here@example.org';
 
 // The stand-in's full catalogue (its default): 155 lendable books and 6 only print-disabled patrons may borrow,
@@ -162,7 +156,7 @@ describe('auth.loginWithCode', () => {
   });
 
   it('takes the keys from redeem_otp itself when a legacy xauthn sends them (no issue_key)', async () => {
-    const legacy = patron('legacy-xauthn@example.org');
+    const legacy = demoPatron('legacy-xauthn@example.org');
     const browser = h.browser();
     const code = await codeFor(browser, legacy.email);
     const me = await browser.call().auth.loginWithCode({ email: legacy.email, code });

@@ -8,7 +8,13 @@ import { getTRPCErrorShape, TRPCError } from '@trpc/server';
 import { ArchiveClient, openAccountStore } from '@lending/accounts';
 import type { AccountStore } from '@lending/accounts';
 import { cookieKeys } from '@lending/crypto';
-import { DEMO_ACCESS_SECRET, DEMO_LOAN_API_TOKEN, DEMO_SERVICE_KEYS, startArchive } from '@lending/archive';
+import {
+  DEMO_ACCESS_SECRET,
+  DEMO_LOAN_API_TOKEN,
+  DEMO_SERVICE_KEYS,
+  demoPatrons,
+  startArchive,
+} from '@lending/archive';
 import type { ArchiveFixture, ArchiveState } from '@lending/archive';
 import { appRouter, createCaller, createContext, failureLog } from '../src';
 import type {
@@ -25,6 +31,13 @@ import type {
 export const SECRET = 'test-secret-that-is-at-least-32-characters-long';
 export const OLD_SECRET = 'an-older-secret-that-was-rotated-out-last-month';
 export const DAY = 24 * 60 * 60;
+
+/** One of the stand-in's demo patrons, by email (their passwords and keys included). */
+export function demoPatron(email: string) {
+  const found = demoPatrons().find((candidate) => candidate.email === email);
+  if (!found) throw new Error(`no demo patron ${email}`);
+  return found;
+}
 
 /** A browser's cookie store for the two cookies, recording what each request set and cleared. */
 export class FakeJar implements CookieJar {
