@@ -15,9 +15,13 @@ export const ARCHIVE_CALLS_PER_REQUEST = MAX_BATCH_SIZE * 4;
 /** Log lines one request may write besides its `request completed` line; the rest are counted in one line. */
 export const MAX_LOG_LINES_PER_REQUEST = 20;
 
-/** The number of calls a tRPC request holds: its comma-separated paths when it is a batch, else 1. */
+/**
+ * The number of calls a tRPC request holds: its comma-separated paths when it is a batch, else 1. A batch as tRPC
+ * tells one: the first `batch` parameter is `1` (Koa's `ctx.query` would make `?batch=1&batch=1` an array, which
+ * tRPC still runs as a batch; it also costs more than the rest of this check).
+ */
 export function callCount(ctx: Context, path: string): number {
-  if (ctx.query.batch !== '1') return 1;
+  if (new URLSearchParams(ctx.querystring).get('batch') !== '1') return 1;
   let count = 1;
   for (let at = path.indexOf(','); at !== -1; at = path.indexOf(',', at + 1)) count++;
   return count;

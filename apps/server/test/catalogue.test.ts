@@ -266,6 +266,16 @@ describe('one anonymous request must not cost thousands of upstream calls', () =
     expect((await client.request(batch(MAX_BATCH_SIZE))).status).toBe(200);
   });
 
+  it('counts a batch as tRPC does: a repeated `batch=1` does not hide the calls from the limit', async () => {
+    const client = new Client(stack.url);
+    archive.calls.reset();
+    const repeated = batch(MAX_BATCH_SIZE + 1).replace('?batch=1&', '?batch=1&batch=1&');
+    const reply = await client.request(repeated);
+    expect(reply.status).toBe(400);
+    expect(errorOf(reply)).toMatchObject({ data: { appCode: 'batch_too_large' } });
+    expect(archive.calls.total()).toBe(0);
+  });
+
   it('50 concurrent anonymous catalogue batches make a bounded number of archive.org calls; account.me stays fast', async () => {
     const patron = await loggedIn();
     const me = async () => {
