@@ -12,6 +12,10 @@
 //   first time, so each later one opens the cookie and reads the account): the same.
 // Floors: the procedure's work and nothing else in a bare Koa handler (no tRPC, logs, metrics, guards or
 // headers). tRPC's own handler: the same app, built the same way, with /trpc served by nodeHTTPRequestHandler.
+// Procedure calls (a reference, no target): the api's procedure through tRPC's `callTRPCProcedure`, with the api's
+// own context, in a bare Koa handler: no protocol to read or write, no host layer. It is the least any tRPC adapter
+// of this api can cost, so its ratio to the floor bounds the first target of each group from above: what is left
+// between the two is all the adapter and every host layer (request log, metrics, headers, guards, limits) may cost.
 // Every target of a group must answer the same bytes (status, content type, body, Set-Cookie): checked first.
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -25,9 +29,17 @@ import type { AccountStore } from '@lending/accounts';
 import { DEMO_ACCESS_SECRET, DEMO_LOAN_API_TOKEN, DEMO_SERVICE_KEYS, startArchive } from '@lending/archive';
 import { cookieKeys, openCookie } from '@lending/crypto';
 import type { CookieKeys } from '@lending/crypto';
+import { appRouter, createContext } from '@lending/api';
+import type { ApiDeps } from '@lending/api';
+import { callTRPCProcedure } from '@trpc/server';
 import Koa from 'koa';
-import { createApp, loadEnv } from '../src/app';
-import { clearedCookie } from '../src/cookies';
+import { apiDeps, createApp, loadEnv } from '../src/app';
+import { archiveClientFor } from '../src/archive';
+import { clearedCookie, cookieJar } from '../src/cookies';
+import { createLoginLimiter } from '../src/limiter';
+import { createLogger } from '../src/logger';
+import { createMetrics } from '../src/metrics';
+import { LogBudget } from '../src/work-bounds';
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20);
 const DURATION = Number(process.env.BENCH_DURATION ?? 3);
@@ -160,6 +172,40 @@ function logoutFloor(store: AccountStore, keys: CookieKeys, ttl: number): Koa {
   return app;
 }
 
+/**
+ * A procedure called through tRPC's `callTRPCProcedure` with the api's context (the server's cookie jar and log
+ * budget, lines dropped), answered as a batch of one; a mutation's JSON body is read first, as the floor does.
+ */
+function procedureCall(deps: ApiDeps, path: string, type: 'query' | 'mutation'): Koa {
+  const app = new Koa({ proxy: true }); // X-Forwarded-Proto makes the request secure, as behind the TLS proxy
+  const log = createLogger({ logLevel: 'info' }, { write: () => undefined });
+  app.use(async (ctx) => {
+    if (type === 'mutation') {
+      const chunks: Buffer[] = [];
+      for await (const chunk of ctx.req) chunks.push(chunk as Buffer);
+      JSON.parse(Buffer.concat(chunks).toString());
+    }
+    const context = createContext(deps, {
+      cookies: cookieJar(ctx, true, () => log),
+      ip: ctx.ip,
+      log: new LogBudget(() => log),
+      setHeader: (name, value) => ctx.set(name, value),
+    });
+    const data: unknown = await callTRPCProcedure({
+      router: appRouter,
+      path,
+      getRawInput: () => Promise.resolve(undefined),
+      ctx: context,
+      type,
+      signal: undefined,
+      batchIndex: 0,
+    });
+    ctx.set('Content-Type', 'application/json');
+    ctx.body = JSON.stringify([{ result: { data } }]);
+  });
+  return app;
+}
+
 /** The parts of an answer every target of a group must share. */
 async function answerOf(target: Target): Promise<string> {
   const { method, headers, body } = target;
@@ -202,6 +248,14 @@ const onTRPC = await lendingOnTRPC.listen(0, '127.0.0.1');
 const bare = await serve(bareKoa());
 const meFloor = await serve(accountFloor(store, cookieKeys(config.appSecret), config.sessionTtl));
 const outFloor = await serve(logoutFloor(store, cookieKeys(config.appSecret), config.sessionTtl));
+const callDeps = apiDeps(config, {
+  store,
+  archive: archiveClientFor(config, () => undefined),
+  metrics: createMetrics(),
+  loginLimiter: createLoginLimiter(),
+});
+const meCall = await serve(procedureCall(callDeps, 'account.me', 'query'));
+const outCall = await serve(procedureCall(callDeps, 'auth.logout', 'mutation'));
 
 try {
   // Production behind a TLS proxy: the proxy's X-Forwarded-Proto makes the request secure.
@@ -256,9 +310,11 @@ try {
     get('me-floor', 'account.me floor (bare Koa)', `${meFloor.url}${me}`),
     get('me-koa', 'account.me, Koa-native adapter', `${onKoa.url}${me}`),
     get('me-trpc', "account.me, tRPC's own handler", `${onTRPC.url}${me}`),
+    get('me-call', 'account.me, procedure call alone', `${meCall.url}${me}`),
     post('out-floor', 'auth.logout floor (bare Koa)', `${outFloor.url}${out}`),
     post('out-koa', 'auth.logout, Koa-native adapter', `${onKoa.url}${out}`),
     post('out-trpc', "auth.logout, tRPC's own handler", `${onTRPC.url}${out}`),
+    post('out-call', 'auth.logout, procedure call alone', `${outCall.url}${out}`),
   ];
   const byKey = new Map(targets.map((target) => [target.key, target]));
   const goals = [
@@ -327,9 +383,19 @@ try {
   }
   // The most any adapter could reach against tRPC's handler: costing nothing at all, it would answer as fast as
   // the floor, so the ratio of tRPC's handler to the floor bounds the second target of each group from above.
+  // What the targets leave for the adapter and every host layer together: the procedure call alone is the least any
+  // adapter of this api can cost (it answers with no protocol read or written and no host layer), so a target is
+  // within reach only while the CPU it allows per request exceeds the call's. The floor against tRPC's handler
+  // bounds the second target for an app with no work of its own beyond the floor's.
   for (const group of ['me', 'out']) {
+    const call = cpuOf(`${group}-call`);
+    const allowed = (over: string, min: number) => cpuOf(over) / min;
+    const left = goals
+      .filter((goal) => goal.of === `${group}-koa`)
+      .map(({ over, min }) => `${(allowed(over, min) - call).toFixed(0)} µs for ${min}x ${over}`)
+      .join(', ');
     console.log(
-      `ceiling for ${group}-koa/${group}-trpc: ${group}-floor/${group}-trpc ${ratio(`${group}-floor`, `${group}-trpc`).toFixed(2)}x (an app with no work of its own beyond the floor's)`,
+      `${group}: the procedure call alone reaches ${ratio(`${group}-call`, `${group}-floor`).toFixed(2)}x the floor and ${ratio(`${group}-call`, `${group}-trpc`).toFixed(2)}x tRPC's handler (floor/tRPC ${ratio(`${group}-floor`, `${group}-trpc`).toFixed(2)}x); the targets leave the adapter and the host layers ${left}; they cost ${(cpuOf(`${group}-koa`) - call).toFixed(0)} µs`,
     );
   }
   const failed = [...runs.values()].flat().reduce((n, l) => n + l.non2xx + l.errors + l.timeouts, 0);
@@ -339,6 +405,8 @@ try {
   await bare.close();
   await meFloor.close();
   await outFloor.close();
+  await meCall.close();
+  await outCall.close();
   await lending.close();
   await lendingOnTRPC.close();
   await store.close();

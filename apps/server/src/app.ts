@@ -154,6 +154,27 @@ function openLimitStore(
   );
 }
 
+/** The procedures' dependencies, from the config and the parts the host built (the benchmark builds them too). */
+export function apiDeps(
+  config: ServerConfig,
+  parts: Pick<ApiDeps, 'store' | 'archive' | 'metrics' | 'loginLimiter' | 'now'>,
+): ApiDeps {
+  const { now, ...rest } = parts;
+  return {
+    ...rest,
+    // At most this many archive.org calls per request, whatever its calls (archive_busy past it).
+    archiveCallsPerRequest: ARCHIVE_CALLS_PER_REQUEST,
+    archiveLinks: config.archiveLinks,
+    cookieKeys: cookieKeys(config.appSecret, config.appSecretPrevious),
+    sessionTtl: config.sessionTtl,
+    s3CookieFormat: config.s3CookieFormat,
+    s3CookieInteropUntil: config.s3CookieInteropUntil,
+    rememberIdleTtl: config.rememberIdleTtl,
+    rememberMaxTtl: config.rememberMaxTtl,
+    ...(now ? { now } : {}),
+  };
+}
+
 export function createApp(config: ServerConfig, overrides: AppOverrides = {}): LendingApp {
   const production = config.nodeEnv === 'production';
   const logger = overrides.logger ?? createLogger(config, overrides.logStream);
@@ -176,26 +197,17 @@ export function createApp(config: ServerConfig, overrides: AppOverrides = {}): L
   const ownsLimitStore = overrides.limitStore === undefined;
   const limitStore =
     overrides.limitStore ?? openLimitStore(config, kind, logger, metrics, overrides, opening);
-  const deps: ApiDeps = {
+  const deps = apiDeps(config, {
     store,
     archive,
-    // At most this many archive.org calls per request, whatever its calls (archive_busy past it).
-    archiveCallsPerRequest: ARCHIVE_CALLS_PER_REQUEST,
-    archiveLinks: config.archiveLinks,
-    cookieKeys: cookieKeys(config.appSecret, config.appSecretPrevious),
-    sessionTtl: config.sessionTtl,
-    s3CookieFormat: config.s3CookieFormat,
-    s3CookieInteropUntil: config.s3CookieInteropUntil,
-    rememberIdleTtl: config.rememberIdleTtl,
-    rememberMaxTtl: config.rememberMaxTtl,
+    metrics,
     loginLimiter: createLoginLimiter(overrides.loginLimits, {
       store: limitStore,
       secret: config.appSecret,
       events: { decision: (k, decision, reason) => metrics.limiterDecision('login', k, decision, reason) },
     }),
-    metrics,
-    ...(overrides.now ? { now: overrides.now } : {}),
-  };
+    now: overrides.now,
+  });
   const bodyLimit = overrides.bodyLimit ?? 16 * 1024;
 
   const app = new Koa({ proxy: config.trustProxy });
