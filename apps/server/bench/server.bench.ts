@@ -381,8 +381,6 @@ try {
       `${byKey.get(of)!.name} / ${byKey.get(over)!.name}: ${value.toFixed(2)}x the throughput, ${(cpuOf(of) / cpuOf(over)).toFixed(2)}x the CPU per request (target >= ${min}x): ${met ? 'PASS' : 'FAIL'}`,
     );
   }
-  // The most any adapter could reach against tRPC's handler: costing nothing at all, it would answer as fast as
-  // the floor, so the ratio of tRPC's handler to the floor bounds the second target of each group from above.
   // What the targets leave for the adapter and every host layer together: the procedure call alone is the least any
   // adapter of this api can cost (it answers with no protocol read or written and no host layer), so a target is
   // within reach only while the CPU it allows per request exceeds the call's. The floor against tRPC's handler
