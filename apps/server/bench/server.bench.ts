@@ -35,11 +35,11 @@ import { callTRPCProcedure } from '@trpc/server';
 import Koa from 'koa';
 import { apiDeps, createApp, loadEnv } from '../src/app';
 import { archiveClientFor } from '../src/archive';
-import { clearedCookie, cookieJar } from '../src/cookies';
+import { clearedCookie } from '../src/cookies';
 import { createLoginLimiter } from '../src/limiter';
 import { createLogger } from '../src/logger';
 import { createMetrics } from '../src/metrics';
-import { LogBudget } from '../src/work-bounds';
+import { requestInfo } from '../src/trpc';
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20);
 const DURATION = Number(process.env.BENCH_DURATION ?? 3);
@@ -173,8 +173,8 @@ function logoutFloor(store: AccountStore, keys: CookieKeys, ttl: number): Koa {
 }
 
 /**
- * A procedure called through tRPC's `callTRPCProcedure` with the api's context (the server's cookie jar and log
- * budget, lines dropped), answered as a batch of one; a mutation's JSON body is read first, as the floor does.
+ * A procedure called through tRPC's `callTRPCProcedure` with the api's context (the server's own requestInfo, log
+ * lines dropped), answered as a batch of one; a mutation's JSON body is read first, as the floor does.
  */
 function procedureCall(deps: ApiDeps, path: string, type: 'query' | 'mutation'): Koa {
   const app = new Koa({ proxy: true }); // X-Forwarded-Proto makes the request secure, as behind the TLS proxy
@@ -185,12 +185,10 @@ function procedureCall(deps: ApiDeps, path: string, type: 'query' | 'mutation'):
       for await (const chunk of ctx.req) chunks.push(chunk as Buffer);
       JSON.parse(Buffer.concat(chunks).toString());
     }
-    const context = createContext(deps, {
-      cookies: cookieJar(ctx, true, () => log),
-      ip: ctx.ip,
-      log: new LogBudget(() => log),
-      setHeader: (name, value) => ctx.set(name, value),
-    });
+    const context = createContext(
+      deps,
+      requestInfo(ctx, true, () => log),
+    );
     const data: unknown = await callTRPCProcedure({
       router: appRouter,
       path,

@@ -3,7 +3,8 @@
 import { appRouter, createContext, failureLog } from '@lending/api';
 import type { ApiDeps, RequestInfo } from '@lending/api';
 import type { TRPCError } from '@trpc/server';
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
+import type { Logger } from 'pino';
 import { checkedSessionCookie } from './anonymous-limit';
 import { canSetSecureCookies, cookieJar } from './cookies';
 import { sendError } from './http-error';
@@ -53,6 +54,25 @@ function retryAfterOf(error: TRPCError): number | undefined {
     : undefined;
 }
 
+/**
+ * What the api gets for one request: the cookie jar, the client address, the request's log lines (a LogBudget, which
+ * the caller flushes when the request is done; `log` gives the logger, asked for only when a line is written), the
+ * response headers and the `session` cookie as the anonymous limit already checked it.
+ */
+export function requestInfo(
+  ctx: Context,
+  production: boolean,
+  log: () => Logger,
+): RequestInfo & { log: LogBudget } {
+  return {
+    cookies: cookieJar(ctx, production, log),
+    ip: ctx.ip,
+    log: new LogBudget(log),
+    setHeader: (name, value) => ctx.set(name, value),
+    sessionCookie: checkedSessionCookie(ctx),
+  };
+}
+
 /** Which tRPC adapter serves /trpc: this server's Koa-native one, or tRPC's own node-http handler. */
 export type TRPCAdapter = 'koa' | 'node-http';
 
@@ -94,15 +114,8 @@ export function trpcMount(options: {
       );
     }
 
-    const log = () => requestLog(ctx);
-    const lines = new LogBudget(log);
-    const info: RequestInfo = {
-      cookies: cookieJar(ctx, production, log),
-      ip: ctx.ip,
-      log: lines,
-      setHeader: (name, value) => ctx.set(name, value),
-      sessionCookie: checkedSessionCookie(ctx),
-    };
+    const info = requestInfo(ctx, production, () => requestLog(ctx));
+    const lines = info.log;
     ctx.set('Cache-Control', 'no-store');
 
     const started = process.hrtime.bigint();
